@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	
+} from 'n8n-workflow';
+
+import { resolveCloud } from '../../../credentials/clouds';
+import type { ApiVersion, GraphAnswer, HttpMethod } from './request';
+import { lowerCaseHeaders } from './request';
+
+export type GraphFunctions = IExecuteFunctions | ILoadOptionsFunctions;
+
+export const CREDENTIAL_TYPES = {
+	oAuth2: 'microsoftIntuneOAuth2Api',
+	servicePrincipal: 'microsoftIntuneServicePrincipalApi',
+} as const;
+
+/**
+ * Thrown when no Graph answer can be had: the network failed, or a 401 persisted after n8n refreshed
+ * the token. Carries only what is safe to show (never the request, so never its Authorization header).
+ */
+export class TransportError extends Error {
+	constructor(
+		message: string,
+		readonly answer: GraphAnswer | undefined,
+	) {
+		super(message);
+	}
+}
+
+/** The one place that turns a relative Graph request into HTTP, with n8n's authentication. */
+export interface GraphTransport {
+	readonly graphBaseUrl: string;
+	send(method: HttpMethod, apiVersion: ApiVersion, path: string, body?: IDataObject): Promise<GraphAnswer>;
+}
+
+export async function createTransport(fn: GraphFunctions): Promise<GraphTransport> {
+	const authentication = (fn.getNode().parameters.authentication ?? 'oAuth2') as keyof typeof CREDENTIAL_TYPES;
+	const credentialType = CREDENTIAL_TYPES[authentication] ?? CREDENTIAL_TYPES.oAuth2;
+	const credentials = await fn.getCredentials(credentialType);
+	const { graphBaseUrl } = resolveCloud(credentials);
+
+	return {
+		graphBaseUrl,
+		async send(method, apiVersion, path, body) {
+			const options: IHttpRequestOptions = {
+				method,
+				url: `${graphBaseUrl}/${apiVersion}${path}`,
+				headers: { accept: 'application/json', 'client-request-id': randomUUID() },
+				json: true,
+				returnFullResponse: true,
+				// Every status comes back as an answer, except 401: n8n must see that one to refresh the
+				// token (OAuth2 refresh token, or the service principal's preAuthentication) and retry once.
+				ignoreHttpStatusErrors: { ignore: true, except: [401] },
+			};
+			if (body !== undefined) {
+				options.body = body;
+				options.headers!['content-type'] = 'application/json';
+			}
+			try {
+				const response = (await fn.helpers.httpRequestWithAuthentication.call(
+					fn,
+					credentialType,
+					options,
+				)) as { body: unknown; headers: unknown; statusCode: number };
+				return {
+					status: response.statusCode,
+					headers: lowerCaseHeaders(response.headers),
+					body: response.body === '' ? undefined : response.body,
+				};
+			} catch (error) {
+				throw toTransportError(error);
+			}
+		},
+	};
+}
+
+/** n8n wraps HTTP failures in a NodeApiError whose cause is the raw client error: keep only the answer. */
+function toTransportError(error: unknown): TransportError {
+	const failure = error as {
+		message?: string;
+		httpCode?: string | null;
+		cause?: { response?: { status?: number; headers?: unknown; data?: unknown }; code?: string };
+		context?: { data?: unknown };
+	};
+	const response = failure.cause?.response;
+	const status = response?.status ?? (failure.httpCode ? Number(failure.httpCode) : undefined);
+	if (status && Number.isFinite(status)) {
+		return new TransportError(`Graph answered ${status}`, {
+			status,
+			headers: lowerCaseHeaders(response?.headers),
+			body: response?.data ?? failure.context?.data,
+		});
+	}
+	const reason = failure.cause?.code ?? failure.message ?? 'unknown error';
+	return new TransportError(`No answer from Microsoft Graph (${reason})`, undefined);
+}
