@@ -45,11 +45,10 @@ interface Task {
 	readingBack: boolean;
 }
 
-const NO_ANSWER_IN_BATCH: GraphAnswer = {
-	status: 0,
-	headers: {},
-	body: { error: { code: 'MissingBatchResponse', message: 'The $batch answer held no response for this request' } },
-};
+/** Stands in for an answer that never came; status 0 tells it apart from anything Graph says. */
+const noAnswer = (code: string, message: string): GraphAnswer => ({ status: 0, headers: {}, body: { error: { code, message } } });
+
+const NO_ANSWER_IN_BATCH = noAnswer('MissingBatchResponse', 'The $batch answer held no response for this request');
 
 const MAX_IDLE_WAIT_MS = 200;
 
@@ -163,9 +162,11 @@ class Run {
 			for (const task of chunk) this.settle(task, answers.get(String(task.index)) ?? NO_ANSWER_IN_BATCH);
 		} catch (error) {
 			if (!(error instanceof TransportError)) throw error;
+			const answer = error.answer ?? noAnswer(error.retryable ? 'NoAnswer' : 'CredentialError', error.message);
 			for (const task of chunk) {
-				if (error.answer) this.fail(task, error.answer);
-				else this.retryOrFail(task, { status: 0, headers: {}, body: { error: { code: 'NoAnswer', message: error.message } } });
+				task.tries++;
+				if (error.retryable) this.retryOrFail(task, answer);
+				else this.fail(task, answer);
 			}
 		} finally {
 			permit.release();
@@ -197,7 +198,6 @@ class Run {
 	}
 
 	private retryOrFail(task: Task, answer: GraphAnswer): void {
-		if (answer.status === 0) task.tries = Math.max(task.tries, 1);
 		const delay = answer.status === 0 ? backoffMs(task.tries) : retryDelayMs(answer, task.tries);
 		if (task.tries <= this.settings.maxRetries && task.waitedMs + delay <= this.settings.maxTotalWaitMs) {
 			task.waitedMs += delay;

@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 
 import { resolveCloud } from '../../../credentials/clouds';
+import { CredentialError } from '../../../credentials/msal';
 import type { ApiVersion, GraphAnswer, HttpMethod } from './request';
 import { lowerCaseHeaders } from './request';
 
@@ -25,7 +26,10 @@ export const CREDENTIAL_TYPES = {
 export class TransportError extends Error {
 	constructor(
 		message: string,
+		/** Graph's answer, where there was one (a 401 that outlived the token refresh). */
 		readonly answer: GraphAnswer | undefined,
+		/** Whether trying again may help: a network failure may pass, a credential problem will not. */
+		readonly retryable: boolean,
 	) {
 		super(message);
 	}
@@ -83,18 +87,22 @@ function toTransportError(error: unknown): TransportError {
 	const failure = error as {
 		message?: string;
 		httpCode?: string | null;
-		cause?: { response?: { status?: number; headers?: unknown; data?: unknown }; code?: string };
+		cause?: { response?: { status?: number; headers?: unknown; data?: unknown }; code?: string; name?: string; message?: string };
 		context?: { data?: unknown };
 	};
+	// n8n wraps what preAuthentication throws; the name survives even where classes are loaded twice.
+	if (failure.cause?.name === CredentialError.errorName || (error as Error)?.name === CredentialError.errorName) {
+		return new TransportError(failure.cause?.message ?? failure.message ?? 'credential error', undefined, false);
+	}
 	const response = failure.cause?.response;
 	const status = response?.status ?? (failure.httpCode ? Number(failure.httpCode) : undefined);
 	if (status && Number.isFinite(status)) {
-		return new TransportError(`Graph answered ${status}`, {
-			status,
-			headers: lowerCaseHeaders(response?.headers),
-			body: response?.data ?? failure.context?.data,
-		});
+		return new TransportError(
+			`Graph answered ${status}`,
+			{ status, headers: lowerCaseHeaders(response?.headers), body: response?.data ?? failure.context?.data },
+			false,
+		);
 	}
 	const reason = failure.cause?.code ?? failure.message ?? 'unknown error';
-	return new TransportError(`No answer from Microsoft Graph (${reason})`, undefined);
+	return new TransportError(`No answer from Microsoft Graph (${reason})`, undefined, true);
 }
