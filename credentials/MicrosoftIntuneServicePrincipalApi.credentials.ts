@@ -62,7 +62,8 @@ export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
 			displayName: 'Certificate',
 			name: 'certificate',
 			type: 'string',
-			typeOptions: { rows: 5 },
+			// Not secret, but masked all the same as n8n's lint asks of certificate fields.
+			typeOptions: { password: true, rows: 5 },
 			default: '',
 			required: true,
 			placeholder: '-----BEGIN CERTIFICATE-----',

@@ -1,6 +1,7 @@
 import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
 import type { Configuration } from '@azure/msal-node';
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 import { resolveCloud } from './clouds';
 
@@ -70,27 +71,38 @@ interface ClientCertificate {
 	x5c: string;
 }
 
+function parseCertificate(pem: string): X509Certificate | undefined {
+	try {
+		return new X509Certificate(pem);
+	} catch {
+		return undefined;
+	}
+}
+
+/** The key, or the reason it could not be read (an OpenSSL code, never the key). */
+function parsePrivateKey(pem: string, passphrase: string): KeyObject | string {
+	try {
+		return createPrivateKey(passphrase ? { key: pem, passphrase } : { key: pem });
+	} catch (error) {
+		return (error as { code?: string }).code ?? 'unreadable';
+	}
+}
+
 /** Reads the PEM certificate (chain) and key; the SHA-256 thumbprint is computed, never typed. */
 export function readCertificate(certificatePem: string, privateKeyPem: string, passphrase: string): ClientCertificate {
 	const pems = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
 	if (!pems) throw new CredentialError('The Certificate field holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
-	let leaf: X509Certificate;
-	try {
-		leaf = new X509Certificate(pems[0]);
-	} catch {
-		throw new CredentialError('The Certificate field holds a PEM block that is not a valid X.509 certificate');
-	}
-	let key;
-	try {
-		key = createPrivateKey(passphrase ? { key: privateKeyPem, passphrase } : { key: privateKeyPem });
-	} catch (error) {
+	const leaf = parseCertificate(pems[0]);
+	if (!leaf) throw new CredentialError('The Certificate field holds a PEM block that is not a valid X.509 certificate');
+	const key = parsePrivateKey(privateKeyPem, passphrase);
+	if (typeof key === 'string') {
 		const encrypted = /ENCRYPTED/.test(privateKeyPem);
 		throw new CredentialError(
 			encrypted && !passphrase
 				? 'The private key is encrypted: fill in the Private Key Passphrase'
 				: encrypted
 					? 'The private key could not be decrypted: check the Private Key Passphrase'
-					: `The Private Key field is not a PEM private key (${(error as { code?: string }).code ?? 'unreadable'})`,
+					: `The Private Key field is not a PEM private key (${key})`,
 		);
 	}
 	const keyOfCertificate = leaf.publicKey.export({ type: 'spki', format: 'der' });

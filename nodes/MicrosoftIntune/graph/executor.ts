@@ -1,5 +1,5 @@
 import type { INode, NodeApiError } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { batchAnswers, batchBody, MAX_BATCH_SIZE } from './batch';
 import { graphError } from './errors';
@@ -161,7 +161,7 @@ class Run {
 			const answers = batchAnswers(envelope.body);
 			for (const task of chunk) this.settle(task, answers.get(String(task.index)) ?? NO_ANSWER_IN_BATCH);
 		} catch (error) {
-			if (!(error instanceof TransportError)) throw error;
+			if (!(error instanceof TransportError)) throw new NodeOperationError(this.node, error as Error);
 			const answer = error.answer ?? noAnswer(error.retryable ? 'NoAnswer' : 'CredentialError', error.message);
 			for (const task of chunk) {
 				task.tries++;

@@ -14,10 +14,9 @@ import { lowerCaseHeaders } from './request';
 
 export type GraphFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 
-export const CREDENTIAL_TYPES = {
-	oAuth2: 'microsoftIntuneOAuth2Api',
-	servicePrincipal: 'microsoftIntuneServicePrincipalApi',
-} as const;
+/** The node's `authentication` parameter names which credential type signs the requests. */
+export const credentialTypeOf = (authentication: unknown) =>
+	authentication === 'servicePrincipal' ? 'microsoftIntuneServicePrincipalApi' : 'microsoftIntuneOAuth2Api';
 
 /**
  * Thrown when no Graph answer can be had: the network failed, or a 401 persisted after n8n refreshed
@@ -42,8 +41,7 @@ export interface GraphTransport {
 }
 
 export async function createTransport(fn: GraphFunctions): Promise<GraphTransport> {
-	const authentication = (fn.getNode().parameters.authentication ?? 'oAuth2') as keyof typeof CREDENTIAL_TYPES;
-	const credentialType = CREDENTIAL_TYPES[authentication] ?? CREDENTIAL_TYPES.oAuth2;
+	const credentialType = credentialTypeOf(fn.getNode().parameters.authentication);
 	const credentials = await fn.getCredentials(credentialType);
 	const { graphBaseUrl } = resolveCloud(credentials);
 

@@ -26,6 +26,7 @@ export type Operation = ItemOperation | ListOperation;
 
 /** Graph's entity as the next node should see it: `@odata.context` (a metadata URL) is dropped, other annotations kept. */
 export function entityOutput(answer: GraphAnswer): IDataObject {
-	const { '@odata.context': _context, ...entity } = (answer.body ?? {}) as IDataObject;
+	const entity = { ...((answer.body ?? {}) as IDataObject) };
+	delete entity['@odata.context'];
 	return entity;
 }

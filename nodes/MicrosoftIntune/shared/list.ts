@@ -49,7 +49,7 @@ export const listProperties = (show: DisplayShow, filterExample: string): INodeP
 				name: 'select',
 				type: 'string',
 				default: '',
-				placeholder: 'e.g. id,userPrincipalName,status',
+				placeholder: 'e.g. userPrincipalName,status',
 				description: 'Comma-separated properties to return ($select)',
 			},
 		],

@@ -9,21 +9,24 @@ import { InputError } from '../validation';
 import type { DisplayShow } from './parameters';
 import { apiVersionOption } from './parameters';
 
-/** How requests travel: shown on every per-item operation, read once per execution. */
+/**
+ * How requests travel: shown on every per-item operation, read once per execution. The defaults repeat
+ * DEFAULT_EXECUTOR_SETTINGS and INTUNE_LIMITS as literals, which n8n's lint requires (a unit test keeps them equal).
+ */
 export const deliveryOptions: INodeProperties[] = [
 	{
 		displayName: 'Batching',
 		name: 'batching',
 		type: 'boolean',
-		default: DEFAULT_EXECUTOR_SETTINGS.batching,
+		default: true,
 		description: 'Whether to send up to 20 items per Graph JSON batch request. Off sends one request per item, with the same pacing and retries.',
 	},
 	{
 		displayName: 'Batch Size',
 		name: 'batchSize',
 		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE },
-		default: MAX_BATCH_SIZE,
+		typeOptions: { minValue: 1, maxValue: 20 },
+		default: 20,
 		description: 'Items per batch request (1–20)',
 	},
 	{
@@ -31,7 +34,7 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'concurrency',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 16 },
-		default: DEFAULT_EXECUTOR_SETTINGS.concurrency,
+		default: 4,
 		description: 'HTTP requests in flight at once',
 	},
 	{
@@ -39,7 +42,7 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'writesPerWindow',
 		type: 'number',
 		typeOptions: { minValue: 1 },
-		default: INTUNE_LIMITS.writesPerWindow,
+		default: 100,
 		description: 'Writes (create, update, delete) sent per window. Intune allows 100 per 20 seconds per app; lower it when other apps write to the same tenant (200 per tenant).',
 	},
 	{
@@ -47,7 +50,7 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'windowSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0.001 },
-		default: INTUNE_LIMITS.windowMs / 1000,
+		default: 20,
 		description: 'Length of the window the write budget applies to',
 	},
 	{
@@ -55,7 +58,7 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'maxRetries',
 		type: 'number',
 		typeOptions: { minValue: 0, maxValue: 20 },
-		default: DEFAULT_EXECUTOR_SETTINGS.maxRetries,
+		default: 5,
 		description: 'Retries of a request that Graph throttled (429) or could not serve (503, 504), after its Retry-After',
 	},
 	{
@@ -63,7 +66,7 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'maxTotalWaitSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0 },
-		default: DEFAULT_EXECUTOR_SETTINGS.maxTotalWaitMs / 1000,
+		default: 300,
 		description: 'Longest time one item may spend waiting for retries before it fails',
 	},
 ];

@@ -1,7 +1,7 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { ApiVersion } from '../graph/request';
-import { complianceStatus, COMPLIANCE_STATUSES, graphKey, InputError, isoDateTime, policyGuid } from '../validation';
+import { complianceStatus, graphKey, InputError, isoDateTime, policyGuid } from '../validation';
 
 /** The `displayOptions.show` of a parameter: which resource and operations show it. */
 export type DisplayShow = NonNullable<IDisplayOptions['show']>;
@@ -104,7 +104,7 @@ export const statusProperty = (show: DisplayShow): INodeProperties => ({
 		{ name: 'Not Assigned', value: 'notAssigned' },
 		{ name: 'Remediated', value: 'remediated' },
 		{ name: 'Unknown', value: 'unknown' },
-	] satisfies Array<{ name: string; value: (typeof COMPLIANCE_STATUSES)[number] }>,
+	],
 });
 
 export const lastReportedDateTimeProperty = (show: DisplayShow): INodeProperties => ({
@@ -130,13 +130,16 @@ export const apiVersionOption: INodeProperties = {
 	],
 };
 
+/** A resource locator's value; a URL the mode's pattern does not match becomes an InputError. */
 function readLocator(fn: IExecuteFunctions, name: string, itemIndex: number): unknown {
+	let reason: string;
 	try {
 		return fn.getNodeParameter(name, itemIndex, undefined, { extractValue: true });
 	} catch (error) {
-		const raw = fn.getNodeParameter(name, itemIndex, undefined) as { value?: unknown } | undefined;
-		throw new InputError(name, raw && typeof raw === 'object' ? raw.value : raw, (error as Error).message);
+		reason = (error as Error).message;
 	}
+	const raw = fn.getNodeParameter(name, itemIndex, undefined) as { value?: unknown } | undefined;
+	throw new InputError(name, raw && typeof raw === 'object' ? raw.value : raw, reason);
 }
 
 export const readPolicyId = (fn: IExecuteFunctions, itemIndex: number) =>
