@@ -32,16 +32,41 @@ export class MicrosoftIntuneOAuth2Api implements ICredentialType {
 			description:
 				'Directory (tenant) ID or domain of the Entra tenant. "organizations" lets any work or school account sign in.',
 		},
-		{ displayName: 'Grant Type', name: 'grantType', type: 'hidden', default: 'authorizationCode' },
-		{ displayName: 'Authorization URL', name: 'authUrl', type: 'hidden', default: tokenEndpoint('authorize') },
-		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'hidden', default: tokenEndpoint('token') },
+		{
+			displayName: 'Grant Type',
+			name: 'grantType',
+			type: 'hidden',
+			default: 'authorizationCode',
+		},
+		{
+			displayName: 'Authorization URL',
+			name: 'authUrl',
+			type: 'hidden',
+			default: tokenEndpoint('authorize'),
+		},
+		{
+			displayName: 'Access Token URL',
+			name: 'accessTokenUrl',
+			type: 'hidden',
+			default: tokenEndpoint('token'),
+		},
 		{
 			displayName: 'Scope',
 			name: 'scope',
 			type: 'hidden',
 			default: `=offline_access {{${GRAPH_BASE_EXPRESSION}}}/${WRITE_PERMISSION}`,
 		},
-		{ displayName: 'Auth URI Query Parameters', name: 'authQueryParameters', type: 'hidden', default: 'response_mode=query' },
-		{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'body' },
+		{
+			displayName: 'Auth URI Query Parameters',
+			name: 'authQueryParameters',
+			type: 'hidden',
+			default: 'response_mode=query',
+		},
+		{
+			displayName: 'Authentication',
+			name: 'authentication',
+			type: 'hidden',
+			default: 'body',
+		},
 	];
 }

@@ -28,7 +28,8 @@ export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47 or contoso.onmicrosoft.com',
-			description: 'Directory (tenant) ID or primary domain. App-only access needs a real tenant, not "common" or "organizations".',
+			description:
+				'Directory (tenant) ID or primary domain. App-only access needs a real tenant, not "common" or "organizations".',
 		},
 		{
 			displayName: 'Client ID',
@@ -68,7 +69,8 @@ export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
 			required: true,
 			placeholder: '-----BEGIN CERTIFICATE-----',
 			displayOptions: { show: { clientCredentialType: ['certificate'] } },
-			description: 'PEM certificate uploaded to the app registration (a chain may follow it). Its SHA-256 thumbprint is computed from it.',
+			description:
+				'PEM certificate uploaded to the app registration (a chain may follow it). Its SHA-256 thumbprint is computed from it.',
 		},
 		{
 			displayName: 'Private Key',
@@ -106,7 +108,9 @@ export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
 
 	authenticate: IAuthenticateGeneric = {
 		type: 'generic',
-		properties: { headers: { Authorization: '=Bearer {{$credentials.accessToken}}' } },
+		properties: {
+			headers: { Authorization: '=Bearer {{$credentials.accessToken}}' },
+		},
 	};
 
 	test: ICredentialTestRequest = {

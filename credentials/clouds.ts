@@ -14,7 +14,10 @@ export interface CloudEndpoints {
 	loginBaseUrl: string;
 }
 
-export const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudEndpoints & { displayName: string }> = {
+export const CLOUDS: Record<
+	Exclude<CloudName, 'custom'>,
+	CloudEndpoints & { displayName: string }
+> = {
 	global: {
 		displayName: 'Global (Commercial, GCC)',
 		graphBaseUrl: 'https://graph.microsoft.com',
@@ -38,7 +41,10 @@ export const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudEndpoints & { dis
 };
 
 export const CLOUD_OPTIONS = [
-	...Object.entries(CLOUDS).map(([value, cloud]) => ({ name: cloud.displayName, value })),
+	...Object.entries(CLOUDS).map(([value, cloud]) => ({
+		name: cloud.displayName,
+		value,
+	})),
 	{ name: 'Custom (Proxy, Other Cloud or Local Emulator)', value: 'custom' },
 ];
 
@@ -80,7 +86,9 @@ export function resolveCloud(credentials: {
  * that knows a host.
  */
 function cloudExpression(field: 'graphBaseUrl' | 'loginBaseUrl', customField: string): string {
-	const byCloud = Object.fromEntries(Object.entries(CLOUDS).map(([name, cloud]) => [name, cloud[field]]));
+	const byCloud = Object.fromEntries(
+		Object.entries(CLOUDS).map(([name, cloud]) => [name, cloud[field]]),
+	);
 	return `(${JSON.stringify(byCloud)}[$self.cloud] || String($self.${customField} || '').replace(/\\/+$/, ''))`;
 }
 

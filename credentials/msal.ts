@@ -43,18 +43,24 @@ interface Application {
 const applications = new Map<string, Application>();
 
 const MULTI_TENANT = ['common', 'organizations', 'consumers'];
-const TENANT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
+const TENANT =
+	/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
 
 /** AADSTS codes a user can act on, with what to do. */
 const AADSTS_HINTS: Record<string, string> = {
-	'7000215': 'The client secret is wrong: copy the secret Value (not its ID) from the app registration.',
+	'7000215':
+		'The client secret is wrong: copy the secret Value (not its ID) from the app registration.',
 	'7000222': 'The client secret has expired: create a new one in the app registration.',
-	'700016': 'No app with this Client ID exists in this tenant: check the Client ID, the Tenant ID and the cloud.',
-	'700027': 'The certificate assertion was refused: upload this certificate to the app registration, and check the private key belongs to it.',
-	'90002': 'The tenant was not found: check the Tenant ID, and whether the tenant is in another cloud (US Government, China).',
+	'700016':
+		'No app with this Client ID exists in this tenant: check the Client ID, the Tenant ID and the cloud.',
+	'700027':
+		'The certificate assertion was refused: upload this certificate to the app registration, and check the private key belongs to it.',
+	'90002':
+		'The tenant was not found: check the Tenant ID, and whether the tenant is in another cloud (US Government, China).',
 	'70011': 'The scope was refused: the cloud selected does not match the tenant.',
 	'7000112': 'The app is disabled in this tenant.',
-	'700024': 'The certificate assertion is outside its validity period: check the clock of the n8n host.',
+	'700024':
+		'The certificate assertion is outside its validity period: check the clock of the n8n host.',
 };
 
 function text(value: unknown): string {
@@ -89,11 +95,23 @@ function parsePrivateKey(pem: string, passphrase: string): KeyObject | string {
 }
 
 /** Reads the PEM certificate (chain) and key; the SHA-256 thumbprint is computed, never typed. */
-export function readCertificate(certificatePem: string, privateKeyPem: string, passphrase: string): ClientCertificate {
-	const pems = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-	if (!pems) throw new CredentialError('The Certificate field holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+export function readCertificate(
+	certificatePem: string,
+	privateKeyPem: string,
+	passphrase: string,
+): ClientCertificate {
+	const pems = certificatePem.match(
+		/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+	);
+	if (!pems)
+		throw new CredentialError(
+			'The Certificate field holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+		);
 	const leaf = parseCertificate(pems[0]);
-	if (!leaf) throw new CredentialError('The Certificate field holds a PEM block that is not a valid X.509 certificate');
+	if (!leaf)
+		throw new CredentialError(
+			'The Certificate field holds a PEM block that is not a valid X.509 certificate',
+		);
 	const key = parsePrivateKey(privateKeyPem, passphrase);
 	if (typeof key === 'string') {
 		const encrypted = /ENCRYPTED/.test(privateKeyPem);
@@ -105,10 +123,18 @@ export function readCertificate(certificatePem: string, privateKeyPem: string, p
 					: `The Private Key field is not a PEM private key (${key})`,
 		);
 	}
-	const keyOfCertificate = leaf.publicKey.export({ type: 'spki', format: 'der' });
-	const keyOfPrivateKey = createPublicKey(key).export({ type: 'spki', format: 'der' });
+	const keyOfCertificate = leaf.publicKey.export({
+		type: 'spki',
+		format: 'der',
+	});
+	const keyOfPrivateKey = createPublicKey(key).export({
+		type: 'spki',
+		format: 'der',
+	});
 	if (!keyOfCertificate.equals(keyOfPrivateKey)) {
-		throw new CredentialError('The private key does not belong to the certificate: paste the key the certificate was made from');
+		throw new CredentialError(
+			'The private key does not belong to the certificate: paste the key the certificate was made from',
+		);
 	}
 	return {
 		thumbprintSha256: createHash('sha256').update(leaf.raw).digest('hex'),
@@ -127,7 +153,8 @@ function applicationFor(credentials: ServicePrincipalCredentials): Application {
 			`Tenant ID "${tenantId}" cannot issue app-only tokens: use the directory (tenant) ID or the tenant's domain`,
 		);
 	}
-	if (!TENANT.test(tenantId)) throw new CredentialError(`Tenant ID "${tenantId}" is neither a GUID nor a domain name`);
+	if (!TENANT.test(tenantId))
+		throw new CredentialError(`Tenant ID "${tenantId}" is neither a GUID nor a domain name`);
 	if (!clientId) throw new CredentialError('The credential has no Client ID');
 
 	const useCertificate = credentials.clientCredentialType === 'certificate';
@@ -138,7 +165,16 @@ function applicationFor(credentials: ServicePrincipalCredentials): Application {
 	if (!useCertificate && !secret) throw new CredentialError('The credential has no Client Secret');
 
 	// Secrets only enter the key through a hash: the map never holds them in the clear.
-	const key = fingerprint(loginBaseUrl, graphBaseUrl, tenantId, clientId, secret, certificatePem, privateKeyPem, passphrase);
+	const key = fingerprint(
+		loginBaseUrl,
+		graphBaseUrl,
+		tenantId,
+		clientId,
+		secret,
+		certificatePem,
+		privateKeyPem,
+		passphrase,
+	);
 	const existing = applications.get(key);
 	if (existing) return existing;
 
@@ -148,12 +184,20 @@ function applicationFor(credentials: ServicePrincipalCredentials): Application {
 			clientId,
 			authority,
 			...(useCertificate
-				? { clientCertificate: readCertificate(certificatePem, privateKeyPem, passphrase) }
+				? {
+						clientCertificate: readCertificate(certificatePem, privateKeyPem, passphrase),
+					}
 				: { clientSecret: secret }),
 			// MSAL only trusts the hosts it knows; a custom cloud (a proxy, a local emulator) must be named.
 			...(credentials.cloud === 'custom' ? { knownAuthorities: [new URL(loginBaseUrl).host] } : {}),
 		},
-		system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
+		system: {
+			loggerOptions: {
+				logLevel: LogLevel.Error,
+				piiLoggingEnabled: false,
+				loggerCallback: () => undefined,
+			},
+		},
 	};
 	const application: Application = {
 		client: new ConfidentialClientApplication(configuration),
@@ -166,13 +210,19 @@ function applicationFor(credentials: ServicePrincipalCredentials): Application {
 /** Turns MSAL's errors into messages that say what to fix; AADSTS texts name no secret. */
 function explain(error: unknown): CredentialError {
 	if (error instanceof CredentialError) return error;
-	const failure = error as { errorCode?: string; errorMessage?: string; message?: string };
+	const failure = error as {
+		errorCode?: string;
+		errorMessage?: string;
+		message?: string;
+	};
 	const detail = failure.errorMessage || failure.message || String(error);
 	const code = /AADSTS(\d+)/.exec(detail)?.[1];
 	const hint = code ? AADSTS_HINTS[code] : undefined;
 	const firstLine = detail.split(/\r?\n|Trace ID:/)[0].trim();
 	return new CredentialError(
-		[`Could not get an app-only token (${failure.errorCode ?? 'error'}): ${firstLine}`, hint].filter(Boolean).join(' '),
+		[`Could not get an app-only token (${failure.errorCode ?? 'error'}): ${firstLine}`, hint]
+			.filter(Boolean)
+			.join(' '),
 	);
 }
 
@@ -196,7 +246,8 @@ export async function acquireAppToken(credentials: ServicePrincipalCredentials):
 				scopes: [application.scope],
 				skipCache: Boolean(refused) && (!latest || latest.accessToken === refused),
 			});
-			if (!result?.accessToken) throw new CredentialError('The identity platform returned no access token');
+			if (!result?.accessToken)
+				throw new CredentialError('The identity platform returned no access token');
 			application.latest = {
 				accessToken: result.accessToken,
 				expiresOn: result.expiresOn?.getTime() ?? Date.now() + 5 * 60 * 1000,

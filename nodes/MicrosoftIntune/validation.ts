@@ -116,7 +116,11 @@ export function complianceStatus(parameter: string, value: unknown): ComplianceS
 	if (typeof value === 'string' && (COMPLIANCE_STATUSES as readonly string[]).includes(value)) {
 		return value as ComplianceStatus;
 	}
-	throw new InputError(parameter, value, `the status must be one of ${COMPLIANCE_STATUSES.join(', ')}`);
+	throw new InputError(
+		parameter,
+		value,
+		`the status must be one of ${COMPLIANCE_STATUSES.join(', ')}`,
+	);
 }
 
 /**
@@ -162,7 +166,12 @@ function isLuxonLike(value: unknown): value is { isValid: boolean; toISO(): stri
 
 export function int32(parameter: string, value: unknown): number {
 	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 2147483647) {
+	if (
+		typeof number !== 'number' ||
+		!Number.isInteger(number) ||
+		number < 0 ||
+		number > 2147483647
+	) {
 		throw new InputError(parameter, value, 'a whole number from 0 to 2147483647 is expected');
 	}
 	return number;
@@ -181,7 +190,8 @@ export function userStatusFields(parameter: string, fields: IDataObject): IDataO
 	const body: IDataObject = {};
 	for (const [key, value] of Object.entries(fields)) {
 		const name = `${parameter}.${key}`;
-		if (key === 'userDisplayName' || key === 'userPrincipalName') body[key] = optionalText(name, value);
+		if (key === 'userDisplayName' || key === 'userPrincipalName')
+			body[key] = optionalText(name, value);
 		else if (key === 'devicesCount') body[key] = int32(name, value);
 		else throw new InputError(name, value, 'this field is not a property of a user status');
 	}

@@ -9,7 +9,10 @@ function manualClock(start = 1_000_000) {
 describe('Pacer', () => {
 	it('lets a full budget through at once, then holds writes until a window after the first ones finished', async () => {
 		const clock = manualClock();
-		const pacer = new Pacer({ writesPerWindow: 10, requestsPerWindow: 1000, windowMs: 50 }, clock.now);
+		const pacer = new Pacer(
+			{ writesPerWindow: 10, requestsPerWindow: 1000, windowMs: 50 },
+			clock.now,
+		);
 		const permits = [];
 		for (let i = 0; i < 10; i++) permits.push(await pacer.acquire(1, 1));
 		permits.forEach((permit) => permit.release());
@@ -25,7 +28,10 @@ describe('Pacer', () => {
 
 	it('counts reads against the request budget only', async () => {
 		const clock = manualClock();
-		const pacer = new Pacer({ writesPerWindow: 1, requestsPerWindow: 100, windowMs: 60000 }, clock.now);
+		const pacer = new Pacer(
+			{ writesPerWindow: 1, requestsPerWindow: 100, windowMs: 60000 },
+			clock.now,
+		);
 		await pacer.acquire(1, 1);
 		const started = Date.now();
 		for (let i = 0; i < 20; i++) await pacer.acquire(0, 1);
@@ -34,7 +40,10 @@ describe('Pacer', () => {
 
 	it('pauses after a 429 for its Retry-After and lowers the write budget to what had passed', async () => {
 		const clock = manualClock();
-		const pacer = new Pacer({ writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 1000 }, clock.now);
+		const pacer = new Pacer(
+			{ writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 1000 },
+			clock.now,
+		);
 		for (let i = 0; i < 5; i++) (await pacer.acquire(1, 1)).release();
 		pacer.throttled(30, true);
 		expect(pacer.maxWritesPerRequest).toBe(5);
@@ -50,7 +59,10 @@ describe('Pacer', () => {
 
 	it('gives the budget back after a quiet window', async () => {
 		const clock = manualClock();
-		const pacer = new Pacer({ writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 1000 }, clock.now);
+		const pacer = new Pacer(
+			{ writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 1000 },
+			clock.now,
+		);
 		(await pacer.acquire(1, 1)).release();
 		pacer.throttled(0, true);
 		expect(pacer.maxWritesPerRequest).toBe(1);

@@ -1,5 +1,10 @@
 import { batchAnswers, batchBody } from '../../nodes/MicrosoftIntune/graph/batch';
-import { backoffMs, isRetryable, retryAfterMs, retryDelayMs } from '../../nodes/MicrosoftIntune/graph/retry';
+import {
+	backoffMs,
+	isRetryable,
+	retryAfterMs,
+	retryDelayMs,
+} from '../../nodes/MicrosoftIntune/graph/retry';
 import { graphPath, withQuery } from '../../nodes/MicrosoftIntune/graph/request';
 
 const answer = (headers: Record<string, string>) => ({ status: 429, headers, body: undefined });
@@ -9,7 +14,9 @@ describe('Retry-After', () => {
 		expect(retryAfterMs(answer({ 'retry-after': '3' }))).toBe(3000);
 		expect(retryAfterMs(answer({ 'retry-after': '0.249' }))).toBe(249);
 		const now = Date.parse('2026-11-28T12:00:00Z');
-		expect(retryAfterMs(answer({ 'retry-after': 'Sat, 28 Nov 2026 12:00:10 GMT' }), now)).toBe(10000);
+		expect(retryAfterMs(answer({ 'retry-after': 'Sat, 28 Nov 2026 12:00:10 GMT' }), now)).toBe(
+			10000,
+		);
 		expect(retryAfterMs(answer({ 'retry-after': 'Sat, 28 Nov 2026 11:00:00 GMT' }), now)).toBe(0);
 	});
 
@@ -38,12 +45,26 @@ describe('Retry-After', () => {
 describe('$batch bodies and answers', () => {
 	it('builds requests with ids, relative urls, and a content type where there is a body', () => {
 		const body = batchBody([
-			{ id: '0', request: { method: 'PATCH', apiVersion: 'beta', path: '/a/b', body: { status: 'compliant' } } },
+			{
+				id: '0',
+				request: {
+					method: 'PATCH',
+					apiVersion: 'beta',
+					path: '/a/b',
+					body: { status: 'compliant' },
+				},
+			},
 			{ id: '1', request: { method: 'GET', apiVersion: 'beta', path: '/a/c?$top=1' } },
 		]);
 		expect(body).toEqual({
 			requests: [
-				{ id: '0', method: 'PATCH', url: '/a/b', headers: { 'content-type': 'application/json' }, body: { status: 'compliant' } },
+				{
+					id: '0',
+					method: 'PATCH',
+					url: '/a/b',
+					headers: { 'content-type': 'application/json' },
+					body: { status: 'compliant' },
+				},
 				{ id: '1', method: 'GET', url: '/a/c?$top=1' },
 			],
 		});
@@ -59,7 +80,11 @@ describe('$batch bodies and answers', () => {
 			],
 		});
 		expect([...answers.keys()].sort()).toEqual(['0', '2']);
-		expect(answers.get('2')).toEqual({ status: 429, headers: { 'retry-after': '0.5' }, body: undefined });
+		expect(answers.get('2')).toEqual({
+			status: 429,
+			headers: { 'retry-after': '0.5' },
+			body: undefined,
+		});
 		expect(answers.get('0')!.body).toEqual({ id: 'x' });
 		expect(batchAnswers('not json').size).toBe(0);
 	});
@@ -67,7 +92,9 @@ describe('$batch bodies and answers', () => {
 
 describe('paths', () => {
 	it('encodes every id so that it stays one segment', () => {
-		expect(graphPath('deviceManagement', '../x', 'a?b#c', 'd/e')).toBe('/deviceManagement/..%2Fx/a%3Fb%23c/d%2Fe');
+		expect(graphPath('deviceManagement', '../x', 'a?b#c', 'd/e')).toBe(
+			'/deviceManagement/..%2Fx/a%3Fb%23c/d%2Fe',
+		);
 		expect(withQuery('/p', { $top: 5, $filter: "status eq 'x'", $select: undefined })).toBe(
 			"/p?$top=5&$filter=status%20eq%20'x'",
 		);

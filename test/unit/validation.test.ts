@@ -22,9 +22,12 @@ function reasonOf(check: () => unknown): string {
 }
 
 describe('graphKey', () => {
-	it.each(['abc', '3f2504e0-4f89-41d3-9a0c-0305e82c3301', 'a_b-c.d:e@f', '  padded  '])('takes %j', (id) => {
-		expect(graphKey('userStatusId', id)).toBe(id.trim());
-	});
+	it.each(['abc', '3f2504e0-4f89-41d3-9a0c-0305e82c3301', 'a_b-c.d:e@f', '  padded  '])(
+		'takes %j',
+		(id) => {
+			expect(graphKey('userStatusId', id)).toBe(id.trim());
+		},
+	);
 
 	it.each([
 		['', 'empty'],
@@ -61,7 +64,9 @@ describe('graphKey', () => {
 
 describe('policyGuid', () => {
 	it('takes a GUID in any case', () => {
-		expect(policyGuid('policyId', '3F2504E0-4F89-41D3-9A0C-0305E82C3301')).toBe('3F2504E0-4F89-41D3-9A0C-0305E82C3301');
+		expect(policyGuid('policyId', '3F2504E0-4F89-41D3-9A0C-0305E82C3301')).toBe(
+			'3F2504E0-4F89-41D3-9A0C-0305E82C3301',
+		);
 	});
 	it('refuses a key that is not a GUID', () => {
 		expect(reasonOf(() => policyGuid('policyId', 'not-a-guid'))).toContain('GUID');
@@ -70,12 +75,23 @@ describe('policyGuid', () => {
 
 describe('complianceStatus', () => {
 	it('takes each of the eight values', () => {
-		for (const status of ['unknown', 'notApplicable', 'compliant', 'remediated', 'nonCompliant', 'error', 'conflict', 'notAssigned']) {
+		for (const status of [
+			'unknown',
+			'notApplicable',
+			'compliant',
+			'remediated',
+			'nonCompliant',
+			'error',
+			'conflict',
+			'notAssigned',
+		]) {
 			expect(complianceStatus('status', status)).toBe(status);
 		}
 	});
 	it.each(['Compliant', 'noncompliant', '', 'ok', 3, null])('refuses %j', (value) => {
-		expect(reasonOf(() => complianceStatus('status', value))).toContain('one of unknown, notApplicable');
+		expect(reasonOf(() => complianceStatus('status', value))).toContain(
+			'one of unknown, notApplicable',
+		);
 	});
 });
 
@@ -89,15 +105,22 @@ describe('isoDateTime', () => {
 		expect(isoDateTime('lastReportedDateTime', value)).toBe(expected);
 	});
 
-	it.each(['2026-13-01T00:00:00Z', '2025-02-29T00:00:00Z', '2026-01-31', 'yesterday', '2026-01-31T25:00:00Z', '2026-01-31T13:45:00.12345678Z', ''])(
-		'refuses %j',
-		(value) => {
-			expect(() => isoDateTime('lastReportedDateTime', value)).toThrow(InputError);
-		},
-	);
+	it.each([
+		'2026-13-01T00:00:00Z',
+		'2025-02-29T00:00:00Z',
+		'2026-01-31',
+		'yesterday',
+		'2026-01-31T25:00:00Z',
+		'2026-01-31T13:45:00.12345678Z',
+		'',
+	])('refuses %j', (value) => {
+		expect(() => isoDateTime('lastReportedDateTime', value)).toThrow(InputError);
+	});
 
 	it('takes Dates and Luxon DateTimes, as n8n expressions give them', () => {
-		expect(isoDateTime('d', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('2026-01-02T03:04:05.000Z');
+		expect(isoDateTime('d', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe(
+			'2026-01-02T03:04:05.000Z',
+		);
 		const luxon = DateTime.fromISO('2026-01-02T03:04:05.000+02:00', { setZone: true });
 		expect(isoDateTime('d', luxon)).toBe('2026-01-02T03:04:05.000+02:00');
 		expect(() => isoDateTime('d', new Date('nonsense'))).toThrow(InputError);
@@ -115,11 +138,15 @@ describe('int32 and userStatusFields', () => {
 	});
 
 	it('builds the body and refuses unknown fields', () => {
-		expect(userStatusFields('updateFields', { userDisplayName: 'Adele', devicesCount: 2 })).toEqual({
-			userDisplayName: 'Adele',
-			devicesCount: 2,
-		});
-		expect(reasonOf(() => userStatusFields('updateFields', { isAdmin: true }))).toContain('not a property');
+		expect(userStatusFields('updateFields', { userDisplayName: 'Adele', devicesCount: 2 })).toEqual(
+			{
+				userDisplayName: 'Adele',
+				devicesCount: 2,
+			},
+		);
+		expect(reasonOf(() => userStatusFields('updateFields', { isAdmin: true }))).toContain(
+			'not a property',
+		);
 	});
 });
 

@@ -14,7 +14,10 @@ export function batchBody(requests: Array<{ id: string; request: GraphRequest }>
 			method: request.method,
 			url: request.path,
 			...(request.body !== undefined
-				? { headers: { 'content-type': 'application/json' }, body: request.body }
+				? {
+						headers: { 'content-type': 'application/json' },
+						body: request.body,
+					}
 				: {}),
 		})),
 	};

@@ -59,7 +59,9 @@ export class GraphClient {
 			outcome!.error.context.itemIndex = itemIndex;
 			throw outcome!.error;
 		}
-		const body = outcome!.answer.body as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
+		const body = outcome!.answer.body as
+			| { value?: unknown; '@odata.nextLink'?: unknown }
+			| undefined;
 		if (!body || !Array.isArray(body.value)) {
 			throw new NodeApiError(this.node, { body: null } as never, {
 				message: 'Microsoft Graph answered a list request without a "value" array',
@@ -74,7 +76,11 @@ export class GraphClient {
 	}
 
 	/** Every entity of a collection, following next links, stopping as soon as `limit` are read. */
-	async list(request: GraphRequest, limit: number | undefined, itemIndex = 0): Promise<IDataObject[]> {
+	async list(
+		request: GraphRequest,
+		limit: number | undefined,
+		itemIndex = 0,
+	): Promise<IDataObject[]> {
 		const items: IDataObject[] = [];
 		let next: GraphRequest | undefined = request;
 		while (next) {
@@ -101,7 +107,10 @@ export class GraphClient {
 			url = undefined;
 		}
 		const basePath = base.pathname.replace(/\/+$/, '');
-		const match = url && url.origin === base.origin ? /^\/(v1\.0|beta)(\/.*)$/.exec(url.pathname.slice(basePath.length)) : null;
+		const match =
+			url && url.origin === base.origin
+				? /^\/(v1\.0|beta)(\/.*)$/.exec(url.pathname.slice(basePath.length))
+				: null;
 		if (!url || !match || !url.pathname.startsWith(`${basePath}/`)) {
 			throw new NodeApiError(this.node, { link: null } as never, {
 				message: `Refused to follow a next link to ${url ? url.host : 'an invalid URL'}: it is not the Graph origin ${base.host}`,
@@ -110,6 +119,10 @@ export class GraphClient {
 				itemIndex,
 			});
 		}
-		return { method: 'GET', apiVersion: match[1] as ApiVersion, path: `${match[2]}${url.search}` };
+		return {
+			method: 'GET',
+			apiVersion: match[1] as ApiVersion,
+			path: `${match[2]}${url.search}`,
+		};
 	}
 }

@@ -5,7 +5,11 @@ import { WRITE_PERMISSION } from '../../../credentials/clouds';
 import type { GraphAnswer, GraphRequest } from './request';
 
 interface GraphErrorBody {
-	error?: { code?: string; message?: string; innerError?: { 'request-id'?: string } };
+	error?: {
+		code?: string;
+		message?: string;
+		innerError?: { 'request-id'?: string };
+	};
 }
 
 /** What a user can do about a status, where Graph's own message does not say it. */
@@ -19,7 +23,9 @@ const HINTS: Record<number, string> = {
 };
 
 /** Names the request without its query string, which may hold search text. */
-export function describeRequest(request: Pick<GraphRequest, 'method' | 'apiVersion' | 'path'>): string {
+export function describeRequest(
+	request: Pick<GraphRequest, 'method' | 'apiVersion' | 'path'>,
+): string {
 	return `${request.method} /${request.apiVersion}${request.path.split('?')[0]}`;
 }
 
@@ -36,12 +42,16 @@ export function graphError(
 ): NodeApiError {
 	const graph = (answer.body as GraphErrorBody | undefined)?.error;
 	const code = graph?.code ?? `HTTP ${answer.status}`;
-	const message = graph?.message ?? (typeof answer.body === 'string' && answer.body ? answer.body : 'no error message');
+	const message =
+		graph?.message ??
+		(typeof answer.body === 'string' && answer.body ? answer.body : 'no error message');
 	const requestId = answer.headers['request-id'] ?? graph?.innerError?.['request-id'];
 	const clientRequestId = answer.headers['client-request-id'];
 	const description = [
 		details.prefix,
-		answer.status ? `${describeRequest(request)} answered ${answer.status}.` : `${describeRequest(request)} got no answer.`,
+		answer.status
+			? `${describeRequest(request)} answered ${answer.status}.`
+			: `${describeRequest(request)} got no answer.`,
 		details.attempts && details.attempts > 1 ? `Tried ${details.attempts} times.` : undefined,
 		HINTS[answer.status],
 		requestId ? `request-id: ${requestId}` : undefined,
@@ -51,7 +61,12 @@ export function graphError(
 		.join(' ');
 	const error = new NodeApiError(
 		node,
-		{ status: answer.status, code, message, requestId: requestId ?? null } as JsonObject,
+		{
+			status: answer.status,
+			code,
+			message,
+			requestId: requestId ?? null,
+		} as JsonObject,
 		{
 			message: `${code}: ${message}`,
 			description,

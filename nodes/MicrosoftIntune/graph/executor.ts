@@ -46,9 +46,16 @@ interface Task {
 }
 
 /** Stands in for an answer that never came; status 0 tells it apart from anything Graph says. */
-const noAnswer = (code: string, message: string): GraphAnswer => ({ status: 0, headers: {}, body: { error: { code, message } } });
+const noAnswer = (code: string, message: string): GraphAnswer => ({
+	status: 0,
+	headers: {},
+	body: { error: { code, message } },
+});
 
-const NO_ANSWER_IN_BATCH = noAnswer('MissingBatchResponse', 'The $batch answer held no response for this request');
+const NO_ANSWER_IN_BATCH = noAnswer(
+	'MissingBatchResponse',
+	'The $batch answer held no response for this request',
+);
 
 const MAX_IDLE_WAIT_MS = 200;
 
@@ -88,7 +95,15 @@ class Run {
 	) {
 		this.outcomes = new Array<Outcome | undefined>(requests.length);
 		requests.forEach((request, index) => {
-			if (request) this.pending.push({ index, request, tries: 0, waitedMs: 0, notBefore: 0, readingBack: false });
+			if (request)
+				this.pending.push({
+					index,
+					request,
+					tries: 0,
+					waitedMs: 0,
+					notBefore: 0,
+					readingBack: false,
+				});
 		});
 	}
 
@@ -151,7 +166,12 @@ class Run {
 				'POST',
 				chunk[0].request.apiVersion,
 				'/$batch',
-				batchBody(chunk.map((task) => ({ id: String(task.index), request: task.request }))),
+				batchBody(
+					chunk.map((task) => ({
+						id: String(task.index),
+						request: task.request,
+					})),
+				),
 			);
 			if (envelope.status !== 200) {
 				// The whole batch was refused (throttled, unavailable, malformed): each request shares that fate.
@@ -159,10 +179,13 @@ class Run {
 				return;
 			}
 			const answers = batchAnswers(envelope.body);
-			for (const task of chunk) this.settle(task, answers.get(String(task.index)) ?? NO_ANSWER_IN_BATCH);
+			for (const task of chunk)
+				this.settle(task, answers.get(String(task.index)) ?? NO_ANSWER_IN_BATCH);
 		} catch (error) {
-			if (!(error instanceof TransportError)) throw new NodeOperationError(this.node, error as Error);
-			const answer = error.answer ?? noAnswer(error.retryable ? 'NoAnswer' : 'CredentialError', error.message);
+			if (!(error instanceof TransportError))
+				throw new NodeOperationError(this.node, error as Error);
+			const answer =
+				error.answer ?? noAnswer(error.retryable ? 'NoAnswer' : 'CredentialError', error.message);
 			for (const task of chunk) {
 				task.tries++;
 				if (error.retryable) this.retryOrFail(task, answer);
@@ -176,11 +199,17 @@ class Run {
 	private settle(task: Task, answer: GraphAnswer): void {
 		task.tries++;
 		const { request } = task;
-		const ok = (answer.status >= 200 && answer.status < 300) || request.acceptStatuses?.includes(answer.status);
+		const ok =
+			(answer.status >= 200 && answer.status < 300) ||
+			request.acceptStatuses?.includes(answer.status);
 		if (ok && answer.status === 204 && request.readBackOnNoContent && !task.readingBack) {
 			this.requeue({
 				...task,
-				request: { method: 'GET', apiVersion: request.apiVersion, path: request.path },
+				request: {
+					method: 'GET',
+					apiVersion: request.apiVersion,
+					path: request.path,
+				},
 				tries: 0,
 				waitedMs: 0,
 				notBefore: 0,
@@ -199,7 +228,10 @@ class Run {
 
 	private retryOrFail(task: Task, answer: GraphAnswer): void {
 		const delay = answer.status === 0 ? backoffMs(task.tries) : retryDelayMs(answer, task.tries);
-		if (task.tries <= this.settings.maxRetries && task.waitedMs + delay <= this.settings.maxTotalWaitMs) {
+		if (
+			task.tries <= this.settings.maxRetries &&
+			task.waitedMs + delay <= this.settings.maxTotalWaitMs
+		) {
 			task.waitedMs += delay;
 			task.notBefore = Date.now() + delay;
 			this.requeue(task);

@@ -8,7 +8,11 @@ export interface PacerSettings {
 	windowMs: number;
 }
 
-export const INTUNE_LIMITS: PacerSettings = { writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 20000 };
+export const INTUNE_LIMITS: PacerSettings = {
+	writesPerWindow: 100,
+	requestsPerWindow: 1000,
+	windowMs: 20000,
+};
 
 /**
  * One sliding-window budget. A slot counts from when it is taken until a window after its request
@@ -139,7 +143,10 @@ export class Pacer {
 	}
 
 	private recover(now: number): void {
-		if (this.writes.limit < this.settings.writesPerWindow && now - this.lastThrottleAt >= this.settings.windowMs) {
+		if (
+			this.writes.limit < this.settings.writesPerWindow &&
+			now - this.lastThrottleAt >= this.settings.windowMs
+		) {
 			this.writes.limit = Math.min(
 				this.settings.writesPerWindow,
 				this.writes.limit + Math.ceil(this.settings.writesPerWindow / 10),

@@ -32,7 +32,10 @@ export function graphPath(...segments: string[]): string {
 }
 
 /** Appends OData query options; values are encoded, the `$` names are kept as Graph expects them. */
-export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+export function withQuery(
+	path: string,
+	query: Record<string, string | number | undefined>,
+): string {
 	const parts = Object.entries(query)
 		.filter(([, value]) => value !== undefined && value !== '')
 		.map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);

@@ -10,7 +10,10 @@ export function isRetryable(request: Pick<GraphRequest, 'method'>, status: numbe
  * Reads `Retry-After` as seconds (Graph sends integers, batch answers sometimes decimals such as
  * `0.249`) or as an HTTP date. Returns milliseconds, or undefined where the header is missing or unusable.
  */
-export function retryAfterMs(answer: Pick<GraphAnswer, 'headers'>, now = Date.now()): number | undefined {
+export function retryAfterMs(
+	answer: Pick<GraphAnswer, 'headers'>,
+	now = Date.now(),
+): number | undefined {
 	const header = answer.headers['retry-after']?.trim();
 	if (!header) return undefined;
 	if (/^\d+(\.\d+)?$/.test(header)) return Math.round(Number(header) * 1000);
@@ -35,6 +38,10 @@ export function backoffMs(attempt: number, policy = DEFAULT_BACKOFF, random = Ma
 }
 
 /** How long to wait before the next try of an answer that may be retried. */
-export function retryDelayMs(answer: GraphAnswer, attempt: number, policy = DEFAULT_BACKOFF): number {
+export function retryDelayMs(
+	answer: GraphAnswer,
+	attempt: number,
+	policy = DEFAULT_BACKOFF,
+): number {
 	return retryAfterMs(answer) ?? backoffMs(attempt, policy);
 }

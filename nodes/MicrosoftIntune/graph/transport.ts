@@ -4,7 +4,6 @@ import type {
 	IExecuteFunctions,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
-	
 } from 'n8n-workflow';
 
 import { resolveCloud } from '../../../credentials/clouds';
@@ -16,7 +15,9 @@ export type GraphFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 
 /** The node's `authentication` parameter names which credential type signs the requests. */
 export const credentialTypeOf = (authentication: unknown) =>
-	authentication === 'servicePrincipal' ? 'microsoftIntuneServicePrincipalApi' : 'microsoftIntuneOAuth2Api';
+	authentication === 'servicePrincipal'
+		? 'microsoftIntuneServicePrincipalApi'
+		: 'microsoftIntuneOAuth2Api';
 
 /**
  * Thrown when no Graph answer can be had: the network failed, or a 401 persisted after n8n refreshed
@@ -37,7 +38,12 @@ export class TransportError extends Error {
 /** The one place that turns a relative Graph request into HTTP, with n8n's authentication. */
 export interface GraphTransport {
 	readonly graphBaseUrl: string;
-	send(method: HttpMethod, apiVersion: ApiVersion, path: string, body?: IDataObject): Promise<GraphAnswer>;
+	send(
+		method: HttpMethod,
+		apiVersion: ApiVersion,
+		path: string,
+		body?: IDataObject,
+	): Promise<GraphAnswer>;
 }
 
 export async function createTransport(fn: GraphFunctions): Promise<GraphTransport> {
@@ -51,7 +57,10 @@ export async function createTransport(fn: GraphFunctions): Promise<GraphTranspor
 			const options: IHttpRequestOptions = {
 				method,
 				url: `${graphBaseUrl}/${apiVersion}${path}`,
-				headers: { accept: 'application/json', 'client-request-id': randomUUID() },
+				headers: {
+					accept: 'application/json',
+					'client-request-id': randomUUID(),
+				},
 				json: true,
 				returnFullResponse: true,
 				// Every status comes back as an answer, except 401: n8n must see that one to refresh the
@@ -85,19 +94,35 @@ function toTransportError(error: unknown): TransportError {
 	const failure = error as {
 		message?: string;
 		httpCode?: string | null;
-		cause?: { response?: { status?: number; headers?: unknown; data?: unknown }; code?: string; name?: string; message?: string };
+		cause?: {
+			response?: { status?: number; headers?: unknown; data?: unknown };
+			code?: string;
+			name?: string;
+			message?: string;
+		};
 		context?: { data?: unknown };
 	};
 	// n8n wraps what preAuthentication throws; the name survives even where classes are loaded twice.
-	if (failure.cause?.name === CredentialError.errorName || (error as Error)?.name === CredentialError.errorName) {
-		return new TransportError(failure.cause?.message ?? failure.message ?? 'credential error', undefined, false);
+	if (
+		failure.cause?.name === CredentialError.errorName ||
+		(error as Error)?.name === CredentialError.errorName
+	) {
+		return new TransportError(
+			failure.cause?.message ?? failure.message ?? 'credential error',
+			undefined,
+			false,
+		);
 	}
 	const response = failure.cause?.response;
 	const status = response?.status ?? (failure.httpCode ? Number(failure.httpCode) : undefined);
 	if (status && Number.isFinite(status)) {
 		return new TransportError(
 			`Graph answered ${status}`,
-			{ status, headers: lowerCaseHeaders(response?.headers), body: response?.data ?? failure.context?.data },
+			{
+				status,
+				headers: lowerCaseHeaders(response?.headers),
+				body: response?.data ?? failure.context?.data,
+			},
 			false,
 		);
 	}

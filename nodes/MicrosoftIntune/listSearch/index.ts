@@ -1,4 +1,9 @@
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	IDataObject,
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
 import { GraphClient } from '../graph/client';
 import type { ApiVersion, GraphRequest } from '../graph/request';
@@ -25,12 +30,21 @@ async function searchPage(
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
 	const client = await GraphClient.create(fn);
-	const page = await client.page(paginationToken ? client.nextLinkRequest(paginationToken) : firstPage);
+	const page = await client.page(
+		paginationToken ? client.nextLinkRequest(paginationToken) : firstPage,
+	);
 	const needle = filter?.trim().toLowerCase();
 	const results = page.items
 		.map(toItem)
-		.filter((item) => !needle || item.name.toLowerCase().includes(needle) || String(item.value).toLowerCase() === needle);
-	const next = page.next ? `${client.graphBaseUrl}/${page.next.apiVersion}${page.next.path}` : undefined;
+		.filter(
+			(item) =>
+				!needle ||
+				item.name.toLowerCase().includes(needle) ||
+				String(item.value).toLowerCase() === needle,
+		);
+	const next = page.next
+		? `${client.graphBaseUrl}/${page.next.apiVersion}${page.next.path}`
+		: undefined;
 	return { results, paginationToken: next };
 }
 
@@ -46,7 +60,10 @@ export async function searchPolicies(
 	return await searchPage(
 		this,
 		{ method: 'GET', apiVersion: apiVersion(this), path },
-		(policy) => ({ name: String(policy.displayName ?? policy.id), value: String(policy.id) }),
+		(policy) => ({
+			name: String(policy.displayName ?? policy.id),
+			value: String(policy.id),
+		}),
 		filter,
 		paginationToken,
 	);
@@ -57,15 +74,23 @@ export async function searchUserStatuses(
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const policyId = policyGuid('policyId', this.getNodeParameter('policyId', undefined, { extractValue: true }));
+	const policyId = policyGuid(
+		'policyId',
+		this.getNodeParameter('policyId', undefined, { extractValue: true }),
+	);
 	const path = withQuery(userStatusesPath(policyId), { $top: PAGE_SIZE });
 	return await searchPage(
 		this,
 		{ method: 'GET', apiVersion: apiVersion(this), path },
 		(status) => ({
-			name: [status.userDisplayName, status.userPrincipalName && `(${status.userPrincipalName})`, `· ${status.status}`]
-				.filter(Boolean)
-				.join(' ') || String(status.id),
+			name:
+				[
+					status.userDisplayName,
+					status.userPrincipalName && `(${status.userPrincipalName})`,
+					`· ${status.status}`,
+				]
+					.filter(Boolean)
+					.join(' ') || String(status.id),
 			value: String(status.id),
 		}),
 		filter,

@@ -22,24 +22,40 @@ export async function route(fn: IExecuteFunctions): Promise<INodeExecutionData[]
 	const operationName = fn.getNodeParameter('operation', 0) as string;
 	const operation = operations[resource]?.[operationName];
 	if (!operation) {
-		throw new NodeOperationError(fn.getNode(), `The operation "${operationName}" of "${resource}" is not supported`);
+		throw new NodeOperationError(
+			fn.getNode(),
+			`The operation "${operationName}" of "${resource}" is not supported`,
+		);
 	}
-	return operation.kind === 'item' ? await runItemOperation(fn, operation) : await runListOperation(fn, operation);
+	return operation.kind === 'item'
+		? await runItemOperation(fn, operation)
+		: await runListOperation(fn, operation);
 }
 
-function errorItem(error: Error & { description?: string | null }, itemIndex: number): INodeExecutionData {
+function errorItem(
+	error: Error & { description?: string | null },
+	itemIndex: number,
+): INodeExecutionData {
 	return {
-		json: { error: error.message, ...(error.description ? { errorDescription: error.description } : {}) },
+		json: {
+			error: error.message,
+			...(error.description ? { errorDescription: error.description } : {}),
+		},
 		pairedItem: { item: itemIndex },
 	};
 }
 
 /** Bad input becomes the NodeOperationError that names parameter, value and item; other errors pass. */
 function inputFailure(fn: IExecuteFunctions, error: unknown, itemIndex: number): Error {
-	return error instanceof InputError ? toNodeOperationError(fn, error, itemIndex) : (error as Error);
+	return error instanceof InputError
+		? toNodeOperationError(fn, error, itemIndex)
+		: (error as Error);
 }
 
-async function runItemOperation(fn: IExecuteFunctions, operation: ItemOperation): Promise<INodeExecutionData[]> {
+async function runItemOperation(
+	fn: IExecuteFunctions,
+	operation: ItemOperation,
+): Promise<INodeExecutionData[]> {
 	const items = fn.getInputData();
 	const continueOnFail = fn.continueOnFail();
 	const delivery = readDeliveryOptions(fn);
@@ -58,7 +74,11 @@ async function runItemOperation(fn: IExecuteFunctions, operation: ItemOperation)
 		}
 	}
 
-	const client = await GraphClient.create(fn, { ...delivery.executor, stopOnFirstError: !continueOnFail }, delivery.pacer);
+	const client = await GraphClient.create(
+		fn,
+		{ ...delivery.executor, stopOnFirstError: !continueOnFail },
+		delivery.pacer,
+	);
 	const outcomes = await client.run(requests);
 
 	if (!continueOnFail) {
@@ -68,20 +88,31 @@ async function runItemOperation(fn: IExecuteFunctions, operation: ItemOperation)
 	return items.map((_, itemIndex) => {
 		const outcome = outcomes[itemIndex];
 		if (outcome?.ok) {
-			return { json: operation.toOutput(outcome.answer, requests[itemIndex]!), pairedItem: { item: itemIndex } };
+			return {
+				json: operation.toOutput(outcome.answer, requests[itemIndex]!),
+				pairedItem: { item: itemIndex },
+			};
 		}
 		return errorItem(outcome ? outcome.error : inputErrors[itemIndex]!, itemIndex);
 	});
 }
 
-async function runListOperation(fn: IExecuteFunctions, operation: ListOperation): Promise<INodeExecutionData[]> {
+async function runListOperation(
+	fn: IExecuteFunctions,
+	operation: ListOperation,
+): Promise<INodeExecutionData[]> {
 	const items = fn.getInputData();
 	const client = await GraphClient.create(fn);
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const apiVersion = readApiVersion(fn, itemIndex);
-			const { request, limit } = readListRequest(fn, itemIndex, apiVersion, operation.path(fn, itemIndex));
+			const { request, limit } = readListRequest(
+				fn,
+				itemIndex,
+				apiVersion,
+				operation.path(fn, itemIndex),
+			);
 			const entities = await client.list(request, limit, itemIndex);
 			for (const entity of entities) output.push({ json: entity, pairedItem: { item: itemIndex } });
 		} catch (error) {

@@ -4,7 +4,7 @@ import type { ApiVersion, GraphRequest } from '../graph/request';
 import { withQuery } from '../graph/request';
 import { InputError } from '../validation';
 import type { DisplayShow } from './parameters';
-import { apiVersionOption } from './parameters';
+import { optionsCollection } from './parameters';
 
 /** Graph pages hold at most 999 entities; a larger $top is refused by some services. */
 const MAX_PAGE_SIZE = 999;
@@ -27,33 +27,24 @@ export const listProperties = (show: DisplayShow, filterExample: string): INodeP
 		description: 'Max number of results to return',
 		displayOptions: { show: { ...show, returnAll: [false] } },
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: { show },
-		options: [
-			apiVersionOption,
-			{
-				displayName: 'Filter',
-				name: 'filter',
-				type: 'string',
-				default: '',
-				placeholder: `e.g. ${filterExample}`,
-				description: 'OData $filter, where Graph supports it for this collection',
-			},
-			{
-				displayName: 'Select',
-				name: 'select',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. userPrincipalName,status',
-				description: 'Comma-separated properties to return ($select)',
-			},
-		],
-	},
+	optionsCollection(show, [
+		{
+			displayName: 'Filter',
+			name: 'filter',
+			type: 'string',
+			default: '',
+			placeholder: `e.g. ${filterExample}`,
+			description: 'OData $filter, where Graph supports it for this collection',
+		},
+		{
+			displayName: 'Select',
+			name: 'select',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. userPrincipalName,status',
+			description: 'Comma-separated properties to return ($select)',
+		},
+	]),
 ];
 
 /** The first page's request and how many entities to read (undefined: all). */
@@ -78,7 +69,8 @@ export function readListRequest(
 		.map((name) => name.trim())
 		.filter(Boolean);
 	for (const name of select) {
-		if (!/^[A-Za-z@][A-Za-z0-9_.@]*$/.test(name)) throw new InputError('options.select', name, 'not a property name');
+		if (!/^[A-Za-z@][A-Za-z0-9_.@]*$/.test(name))
+			throw new InputError('options.select', name, 'not a property name');
 	}
 	const query = {
 		// $top only asks for smaller pages; the pager stops at the limit whether Graph honours it or not.
@@ -86,5 +78,8 @@ export function readListRequest(
 		$filter: filter || undefined,
 		$select: select.length ? select.join(',') : undefined,
 	};
-	return { request: { method: 'GET', apiVersion, path: withQuery(path, query) }, limit };
+	return {
+		request: { method: 'GET', apiVersion, path: withQuery(path, query) },
+		limit,
+	};
 }

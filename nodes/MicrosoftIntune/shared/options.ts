@@ -7,7 +7,7 @@ import type { PacerSettings } from '../graph/pacer';
 import { INTUNE_LIMITS } from '../graph/pacer';
 import { InputError } from '../validation';
 import type { DisplayShow } from './parameters';
-import { apiVersionOption } from './parameters';
+import { optionsCollection } from './parameters';
 
 /**
  * How requests travel: shown on every per-item operation, read once per execution. The defaults repeat
@@ -19,7 +19,8 @@ export const deliveryOptions: INodeProperties[] = [
 		name: 'batching',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to send up to 20 items per Graph JSON batch request. Off sends one request per item, with the same pacing and retries.',
+		description:
+			'Whether to send up to 20 items per Graph JSON batch request. Off sends one request per item, with the same pacing and retries.',
 	},
 	{
 		displayName: 'Batch Size',
@@ -43,7 +44,8 @@ export const deliveryOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: 100,
-		description: 'Writes (create, update, delete) sent per window. Intune allows 100 per 20 seconds per app; lower it when other apps write to the same tenant (200 per tenant).',
+		description:
+			'Writes (create, update, delete) sent per window. Intune allows 100 per 20 seconds per app; lower it when other apps write to the same tenant (200 per tenant).',
 	},
 	{
 		displayName: 'Budget Window (Seconds)',
@@ -59,7 +61,8 @@ export const deliveryOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, maxValue: 20 },
 		default: 5,
-		description: 'Retries of a request that Graph throttled (429) or could not serve (503, 504), after its Retry-After',
+		description:
+			'Retries of a request that Graph throttled (429) or could not serve (503, 504), after its Retry-After',
 	},
 	{
 		displayName: 'Max Total Wait (Seconds)',
@@ -71,17 +74,17 @@ export const deliveryOptions: INodeProperties[] = [
 	},
 ];
 
-export const itemOperationOptions = (show: DisplayShow, extra: INodeProperties[] = []): INodeProperties => ({
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add option',
-	default: {},
-	displayOptions: { show },
-	options: [apiVersionOption, ...extra, ...deliveryOptions],
-});
+export const itemOperationOptions = (
+	show: DisplayShow,
+	extra: INodeProperties[] = [],
+): INodeProperties => optionsCollection(show, [...extra, ...deliveryOptions]);
 
-function positiveNumber(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function positiveNumber(
+	name: string,
+	value: unknown,
+	min: number,
+	max = Number.MAX_SAFE_INTEGER,
+): number {
 	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
 		throw new InputError(`options.${name}`, value, `a number from ${min} to ${max} is expected`);
 	}
@@ -89,19 +92,24 @@ function positiveNumber(name: string, value: unknown, min: number, max = Number.
 }
 
 /** Reads the delivery options of the execution (from the first item: they cannot differ per item). */
-export function readDeliveryOptions(
-	fn: IExecuteFunctions,
-): { executor: Partial<ExecutorSettings>; pacer: Partial<PacerSettings> } {
+export function readDeliveryOptions(fn: IExecuteFunctions): {
+	executor: Partial<ExecutorSettings>;
+	pacer: Partial<PacerSettings>;
+} {
 	const options = fn.getNodeParameter('options', 0, {}) as IDataObject;
 	const read = (name: string, fallback: number, min: number, max?: number) =>
 		options[name] === undefined ? fallback : positiveNumber(name, options[name], min, max);
 	return {
 		executor: {
-			batching: options.batching === undefined ? DEFAULT_EXECUTOR_SETTINGS.batching : Boolean(options.batching),
+			batching:
+				options.batching === undefined
+					? DEFAULT_EXECUTOR_SETTINGS.batching
+					: Boolean(options.batching),
 			batchSize: Math.floor(read('batchSize', MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)),
 			concurrency: Math.floor(read('concurrency', DEFAULT_EXECUTOR_SETTINGS.concurrency, 1, 64)),
 			maxRetries: Math.floor(read('maxRetries', DEFAULT_EXECUTOR_SETTINGS.maxRetries, 0, 20)),
-			maxTotalWaitMs: read('maxTotalWaitSeconds', DEFAULT_EXECUTOR_SETTINGS.maxTotalWaitMs / 1000, 0) * 1000,
+			maxTotalWaitMs:
+				read('maxTotalWaitSeconds', DEFAULT_EXECUTOR_SETTINGS.maxTotalWaitMs / 1000, 0) * 1000,
 		},
 		pacer: {
 			writesPerWindow: Math.floor(read('writesPerWindow', INTUNE_LIMITS.writesPerWindow, 1)),

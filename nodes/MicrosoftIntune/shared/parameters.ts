@@ -39,7 +39,10 @@ export const policyIdProperty = (show: DisplayShow): INodeProperties => ({
 			validation: [
 				{
 					type: 'regex',
-					properties: { regex: `^\\s*${GUID_PATTERN}\\s*$`, errorMessage: 'A policy ID is a GUID' },
+					properties: {
+						regex: `^\\s*${GUID_PATTERN}\\s*$`,
+						errorMessage: 'A policy ID is a GUID',
+					},
 				},
 			],
 		},
@@ -47,13 +50,15 @@ export const policyIdProperty = (show: DisplayShow): INodeProperties => ({
 			displayName: 'By URL',
 			name: 'url',
 			type: 'string',
-			placeholder: 'e.g. https://graph.microsoft.com/beta/deviceManagement/deviceCompliancePolicies/3f2504e0-…',
+			placeholder:
+				'e.g. https://graph.microsoft.com/beta/deviceManagement/deviceCompliancePolicies/3f2504e0-…',
 			validation: [
 				{
 					type: 'regex',
 					properties: {
 						regex: `.*${POLICY_URL_PATTERN}.*`,
-						errorMessage: 'Not a Graph or Intune admin center URL that holds a compliance policy ID',
+						errorMessage:
+							'Not a Graph or Intune admin center URL that holds a compliance policy ID',
 					},
 				},
 			],
@@ -117,6 +122,20 @@ export const lastReportedDateTimeProperty = (show: DisplayShow): INodeProperties
 	displayOptions: { show },
 });
 
+/** The `options` collection of an operation; every operation's starts with the API version. */
+export const optionsCollection = (
+	show: DisplayShow,
+	options: INodeProperties[],
+): INodeProperties => ({
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	displayOptions: { show },
+	options: [apiVersionOption, ...options],
+});
+
 /** Options every operation has. */
 export const apiVersionOption: INodeProperties = {
 	displayName: 'API Version',
@@ -134,7 +153,9 @@ export const apiVersionOption: INodeProperties = {
 function readLocator(fn: IExecuteFunctions, name: string, itemIndex: number): unknown {
 	let reason: string;
 	try {
-		return fn.getNodeParameter(name, itemIndex, undefined, { extractValue: true });
+		return fn.getNodeParameter(name, itemIndex, undefined, {
+			extractValue: true,
+		});
 	} catch (error) {
 		reason = (error as Error).message;
 	}

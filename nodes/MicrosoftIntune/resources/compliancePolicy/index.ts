@@ -4,7 +4,10 @@ import type { Operation } from '../operation';
 import { get } from './get';
 import { getAll } from './getAll';
 
-export const compliancePolicyOperations: Record<string, Operation> = { get, getAll };
+export const compliancePolicyOperations: Record<string, Operation> = {
+	get,
+	getAll,
+};
 
 export const compliancePolicyDescription: INodeProperties[] = [
 	{
@@ -15,8 +18,18 @@ export const compliancePolicyDescription: INodeProperties[] = [
 		displayOptions: { show: { resource: ['compliancePolicy'] } },
 		default: 'getAll',
 		options: [
-			{ name: 'Get', value: 'get', action: 'Get a compliance policy', description: 'Read one device compliance policy' },
-			{ name: 'Get Many', value: 'getAll', action: 'Get many compliance policies', description: 'List the device compliance policies' },
+			{
+				name: 'Get',
+				value: 'get',
+				action: 'Get a compliance policy',
+				description: 'Read one device compliance policy',
+			},
+			{
+				name: 'Get Many',
+				value: 'getAll',
+				action: 'Get many compliance policies',
+				description: 'List the device compliance policies',
+			},
 		],
 	},
 	...Object.values(compliancePolicyOperations).flatMap((operation) => operation.properties),

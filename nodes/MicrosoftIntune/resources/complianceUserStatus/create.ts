@@ -1,18 +1,13 @@
-import type { IDataObject } from 'n8n-workflow';
-
+import { itemOperationOptions } from '../../shared/options';
 import {
 	lastReportedDateTimeProperty,
 	policyIdProperty,
-	readLastReportedDateTime,
 	readPolicyId,
-	readStatus,
 	statusProperty,
 } from '../../shared/parameters';
-import { itemOperationOptions } from '../../shared/options';
-import { userStatusFields } from '../../validation';
 import type { ItemOperation } from '../operation';
 import { entityOutput } from '../operation';
-import { userStatusFieldProperties } from './fields';
+import { fieldsCollectionProperty, userStatusBody } from './fields';
 import { userStatusesPath } from './paths';
 
 const show = { resource: ['complianceUserStatus'], operation: ['create'] };
@@ -24,25 +19,17 @@ export const create: ItemOperation = {
 		policyIdProperty(show),
 		statusProperty(show),
 		lastReportedDateTimeProperty(show),
-		{
-			displayName: 'Additional Fields',
-			name: 'additionalFields',
-			type: 'collection',
-			placeholder: 'Add field',
-			default: {},
-			displayOptions: { show },
-			options: userStatusFieldProperties,
-		},
+		fieldsCollectionProperty('additionalFields', show),
 		itemOperationOptions(show),
 	],
 	toRequest(fn, itemIndex, apiVersion) {
-		const policyId = readPolicyId(fn, itemIndex);
-		const body = {
-			status: readStatus(fn, itemIndex),
-			lastReportedDateTime: readLastReportedDateTime(fn, itemIndex),
-			...userStatusFields('additionalFields', fn.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject),
+		const body = userStatusBody(fn, itemIndex, 'additionalFields');
+		return {
+			method: 'POST',
+			apiVersion,
+			path: userStatusesPath(readPolicyId(fn, itemIndex)),
+			body,
 		};
-		return { method: 'POST', apiVersion, path: userStatusesPath(policyId), body };
 	},
 	toOutput: entityOutput,
 };

@@ -1,4 +1,9 @@
-import { policyIdProperty, readPolicyId, readUserStatusId, userStatusIdProperty } from '../../shared/parameters';
+import {
+	policyIdProperty,
+	readPolicyId,
+	readUserStatusId,
+	userStatusIdProperty,
+} from '../../shared/parameters';
 import { itemOperationOptions } from '../../shared/options';
 import type { ItemOperation } from '../operation';
 import { userStatusesPath } from './paths';
@@ -17,15 +22,25 @@ export const deleteUserStatus: ItemOperation = {
 				name: 'ignoreNotFound',
 				type: 'boolean',
 				default: false,
-				description: 'Whether a user status that does not exist (404) counts as deleted instead of failing the item',
+				description:
+					'Whether a user status that does not exist (404) counts as deleted instead of failing the item',
 			},
 		]),
 	],
 	toRequest(fn, itemIndex, apiVersion) {
 		const userStatusId = readUserStatusId(fn, itemIndex);
 		const path = userStatusesPath(readPolicyId(fn, itemIndex), userStatusId);
-		const ignoreNotFound = fn.getNodeParameter('options.ignoreNotFound', itemIndex, false) as boolean;
-		return { method: 'DELETE', apiVersion, path, acceptStatuses: ignoreNotFound ? [404] : undefined };
+		const ignoreNotFound = fn.getNodeParameter(
+			'options.ignoreNotFound',
+			itemIndex,
+			false,
+		) as boolean;
+		return {
+			method: 'DELETE',
+			apiVersion,
+			path,
+			acceptStatuses: ignoreNotFound ? [404] : undefined,
+		};
 	},
 	toOutput(answer, request) {
 		const id = decodeURIComponent(request.path.split('/').pop()!);

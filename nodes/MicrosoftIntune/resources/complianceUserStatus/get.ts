@@ -1,4 +1,9 @@
-import { policyIdProperty, readPolicyId, readUserStatusId, userStatusIdProperty } from '../../shared/parameters';
+import {
+	policyIdProperty,
+	readPolicyId,
+	readUserStatusId,
+	userStatusIdProperty,
+} from '../../shared/parameters';
 import { itemOperationOptions } from '../../shared/options';
 import type { ItemOperation } from '../operation';
 import { entityOutput } from '../operation';

@@ -4,4 +4,10 @@ import { graphPath } from '../../graph/request';
 export const userStatusesPath = (policyId: string, userStatusId?: string) =>
 	userStatusId === undefined
 		? graphPath('deviceManagement', 'deviceCompliancePolicies', policyId, 'userStatuses')
-		: graphPath('deviceManagement', 'deviceCompliancePolicies', policyId, 'userStatuses', userStatusId);
+		: graphPath(
+				'deviceManagement',
+				'deviceCompliancePolicies',
+				policyId,
+				'userStatuses',
+				userStatusId,
+			);

@@ -1,20 +1,15 @@
-import type { IDataObject } from 'n8n-workflow';
-
+import { itemOperationOptions } from '../../shared/options';
 import {
 	lastReportedDateTimeProperty,
 	policyIdProperty,
-	readLastReportedDateTime,
 	readPolicyId,
-	readStatus,
 	readUserStatusId,
 	statusProperty,
 	userStatusIdProperty,
 } from '../../shared/parameters';
-import { itemOperationOptions } from '../../shared/options';
-import { userStatusFields } from '../../validation';
 import type { ItemOperation } from '../operation';
 import { entityOutput } from '../operation';
-import { userStatusFieldProperties } from './fields';
+import { fieldsCollectionProperty, userStatusBody } from './fields';
 import { userStatusesPath } from './paths';
 
 const show = { resource: ['complianceUserStatus'], operation: ['update'] };
@@ -27,27 +22,20 @@ export const update: ItemOperation = {
 		userStatusIdProperty(show),
 		statusProperty(show),
 		lastReportedDateTimeProperty(show),
-		{
-			displayName: 'Update Fields',
-			name: 'updateFields',
-			type: 'collection',
-			placeholder: 'Add field',
-			default: {},
-			displayOptions: { show },
-			options: userStatusFieldProperties,
-		},
+		fieldsCollectionProperty('updateFields', show),
 		itemOperationOptions(show),
 	],
 	toRequest(fn, itemIndex, apiVersion) {
-		const policyId = readPolicyId(fn, itemIndex);
-		const userStatusId = readUserStatusId(fn, itemIndex);
-		const body = {
-			status: readStatus(fn, itemIndex),
-			lastReportedDateTime: readLastReportedDateTime(fn, itemIndex),
-			...userStatusFields('updateFields', fn.getNodeParameter('updateFields', itemIndex, {}) as IDataObject),
-		};
+		const path = userStatusesPath(readPolicyId(fn, itemIndex), readUserStatusId(fn, itemIndex));
+		const body = userStatusBody(fn, itemIndex, 'updateFields');
 		// Intune often answers 204 No Content: the executor then reads the user status back.
-		return { method: 'PATCH', apiVersion, path: userStatusesPath(policyId, userStatusId), body, readBackOnNoContent: true };
+		return {
+			method: 'PATCH',
+			apiVersion,
+			path,
+			body,
+			readBackOnNoContent: true,
+		};
 	},
 	toOutput: entityOutput,
 };
