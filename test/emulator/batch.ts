@@ -22,7 +22,11 @@ interface InnerResponse {
 	body?: unknown;
 }
 
-export function handleBatch(state: EmulatorState, envelope: GraphRequest, dispatch: (inner: GraphRequest) => GraphResponse): GraphResponse {
+export function handleBatch(
+	state: EmulatorState,
+	envelope: GraphRequest,
+	dispatch: (inner: GraphRequest) => GraphResponse,
+): GraphResponse {
 	const parsed = parseEnvelope(envelope.body);
 	if (typeof parsed === 'string') return graphError(400, 'BadRequest', parsed);
 	const version = /^\/(v1\.0|beta)\//i.exec(envelope.path)![1];
@@ -35,9 +39,23 @@ export function handleBatch(state: EmulatorState, envelope: GraphRequest, dispat
 		let res: GraphResponse;
 		if (failedDependency !== undefined) {
 			// Not dispatched, so not logged: Graph never runs a request whose dependency failed.
-			res = finishGraphResponse(graphError(424, 'FailedDependency', `The request depends on request '${failedDependency}', which failed.`), headers['client-request-id']);
+			res = finishGraphResponse(
+				graphError(
+					424,
+					'FailedDependency',
+					`The request depends on request '${failedDependency}', which failed.`,
+				),
+				headers['client-request-id'],
+			);
 		} else if (/^[a-z][a-z0-9+.-]*:/i.test(r.url)) {
-			res = finishGraphResponse(graphError(400, 'BadRequest', `The url of batch request '${r.id}' must be relative to the version root, e.g. /deviceManagement/...; got '${r.url}'.`), headers['client-request-id']);
+			res = finishGraphResponse(
+				graphError(
+					400,
+					'BadRequest',
+					`The url of batch request '${r.id}' must be relative to the version root, e.g. /deviceManagement/...; got '${r.url}'.`,
+				),
+				headers['client-request-id'],
+			);
 		} else {
 			res = dispatch({
 				method: r.method.toUpperCase(),
@@ -51,32 +69,53 @@ export function handleBatch(state: EmulatorState, envelope: GraphRequest, dispat
 			});
 		}
 		statusById.set(r.id, res.status);
-		responses.push({ id: r.id, status: res.status, headers: innerHeaders(res.headers), ...(res.body !== undefined ? { body: res.body } : {}) });
+		responses.push({
+			id: r.id,
+			status: res.status,
+			headers: innerHeaders(res.headers),
+			...(res.body !== undefined ? { body: res.body } : {}),
+		});
 	}
 
-	return { status: 200, headers: {}, body: { responses: state.config.shuffleBatchResponses ? shuffled(responses) : responses } };
+	return {
+		status: 200,
+		headers: {},
+		body: { responses: state.config.shuffleBatchResponses ? shuffled(responses) : responses },
+	};
 }
 
 /** Validates the envelope body; returns the requests or the message of the 400 it deserves. */
 function parseEnvelope(body: unknown): InnerRequest[] | string {
 	const requests = (body as { requests?: unknown } | undefined)?.requests;
-	if (!Array.isArray(requests)) return 'Invalid batch payload format: the body must be {"requests":[...]}.';
-	if (requests.length === 0) return 'Invalid batch payload format: the batch must contain at least one request.';
+	if (!Array.isArray(requests))
+		return 'Invalid batch payload format: the body must be {"requests":[...]}.';
+	if (requests.length === 0)
+		return 'Invalid batch payload format: the batch must contain at least one request.';
 	if (requests.length > MAX_BATCH_REQUESTS) {
 		return `The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH_REQUESTS}.`;
 	}
 	const seen = new Set<string>();
 	for (const [i, r] of requests.entries()) {
 		const req = r as Partial<InnerRequest> | null;
-		if (!req || typeof req.id !== 'string' || !req.id || typeof req.method !== 'string' || typeof req.url !== 'string') {
+		if (
+			!req ||
+			typeof req.id !== 'string' ||
+			!req.id ||
+			typeof req.method !== 'string' ||
+			typeof req.url !== 'string'
+		) {
 			return `Invalid batch payload format: request #${i + 1} needs string id, method and url.`;
 		}
-		if (seen.has(req.id)) return `Batch request contains duplicate request id '${req.id}'. Request ids must be unique.`;
+		if (seen.has(req.id))
+			return `Batch request contains duplicate request id '${req.id}'. Request ids must be unique.`;
 		if (req.headers !== undefined && (typeof req.headers !== 'object' || req.headers === null)) {
 			return `Invalid batch payload format: headers of request '${req.id}' must be an object.`;
 		}
 		if (req.dependsOn !== undefined) {
-			if (!Array.isArray(req.dependsOn) || req.dependsOn.some((d) => typeof d !== 'string' || !seen.has(d))) {
+			if (
+				!Array.isArray(req.dependsOn) ||
+				req.dependsOn.some((d) => typeof d !== 'string' || !seen.has(d))
+			) {
 				return `Invalid dependsOn in request '${req.id}': it may only name requests that come before it.`;
 			}
 		}

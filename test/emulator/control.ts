@@ -17,7 +17,10 @@ export function isControlPath(pathname: string): boolean {
 }
 
 export function dataSnapshot(state: EmulatorState) {
-	return { policies: state.data.policies, userStatuses: Object.fromEntries(state.data.userStatuses) };
+	return {
+		policies: state.data.policies,
+		userStatuses: Object.fromEntries(state.data.userStatuses),
+	};
 }
 
 export function stateSnapshot(state: EmulatorState, urls: { httpUrl: string; httpsUrl?: string }) {
@@ -44,7 +47,11 @@ function since(search: URLSearchParams): number {
 	return Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
-export function handleControl(state: EmulatorState, req: ControlRequest, urls: { httpUrl: string; httpsUrl?: string }): GraphResponse {
+export function handleControl(
+	state: EmulatorState,
+	req: ControlRequest,
+	urls: { httpUrl: string; httpsUrl?: string },
+): GraphResponse {
 	const route = `${req.method} ${req.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '')}`;
 	const parsed = parseJsonBody(req.bodyText);
 	if (parsed.invalid) return json(400, { error: 'The body is not valid JSON.' });
@@ -54,7 +61,8 @@ export function handleControl(state: EmulatorState, req: ControlRequest, urls: {
 			case 'GET state':
 				return json(200, stateSnapshot(state, urls));
 			case 'POST config':
-				if (!body || typeof body !== 'object' || Array.isArray(body)) return json(400, { error: 'Send a JSON object to merge into the config.' });
+				if (!body || typeof body !== 'object' || Array.isArray(body))
+					return json(400, { error: 'Send a JSON object to merge into the config.' });
 				state.configure(body as object);
 				return json(200, state.config);
 			case 'POST reset':
@@ -74,7 +82,10 @@ export function handleControl(state: EmulatorState, req: ControlRequest, urls: {
 			}
 			case 'GET token-requests': {
 				const from = since(req.search);
-				return json(200, { tokenRequests: state.tokenRequests.slice(from), next: state.tokenRequests.length });
+				return json(200, {
+					tokenRequests: state.tokenRequests.slice(from),
+					next: state.tokenRequests.length,
+				});
 			}
 			case 'GET data':
 				return json(200, dataSnapshot(state));

@@ -7,8 +7,19 @@ import { EmulatorState } from './state.ts';
 import type { Emulator, EmulatorOptions, UserTokens } from './types.ts';
 
 export type {
-	AppRegistration, Emulator, EmulatorConfig, EmulatorConfigPatch, EmulatorData, EmulatorOptions, Fault, LoggedRequest,
-	LoggedTokenRequest, Policy, ThrottleConfig, UserStatus, UserTokens,
+	AppRegistration,
+	Emulator,
+	EmulatorConfig,
+	EmulatorConfigPatch,
+	EmulatorData,
+	EmulatorOptions,
+	Fault,
+	LoggedRequest,
+	LoggedTokenRequest,
+	Policy,
+	ThrottleConfig,
+	UserStatus,
+	UserTokens,
 } from './types.ts';
 export type { ClientCertificate, ClientCertificateOptions, TestPki } from './pki.ts';
 export type { Recorder, RecordedRequest } from './recorder.ts';
@@ -35,7 +46,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		urls.httpUrl = `http://127.0.0.1:${http.port}`;
 		state.addListenerOrigins('http', http.port);
 		if (pki) {
-			const https = await listen(createRequestHandler(state, 'https', urls), options.httpsPort ?? 0, { key: pki.serverKeyPem, cert: pki.serverCertPem });
+			const https = await listen(
+				createRequestHandler(state, 'https', urls),
+				options.httpsPort ?? 0,
+				{ key: pki.serverKeyPem, cert: pki.serverCertPem },
+			);
 			listeners.push(https);
 			urls.httpsUrl = `https://localhost:${https.port}`;
 			state.addListenerOrigins('https', https.port);
@@ -58,10 +73,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		registerApp: (app) => state.registerApp(app),
 		issueUserTokens(clientId: string): UserTokens {
 			const app = state.app(clientId);
-			if (!app) throw new Error(`issueUserTokens: register the app '${clientId}' first (emulator.registerApp).`);
+			if (!app)
+				throw new Error(
+					`issueUserTokens: register the app '${clientId}' first (emulator.registerApp).`,
+				);
 			const base = urls.httpsUrl ?? urls.httpUrl;
 			const t = userTokenBody(state, app.clientId, `${base}/${USER_PERMISSION} offline_access`);
-			return { access_token: t.access_token, refresh_token: t.refresh_token, expires_in: t.expires_in, token_type: 'Bearer' };
+			return {
+				access_token: t.access_token,
+				refresh_token: t.refresh_token,
+				expires_in: t.expires_in,
+				token_type: 'Bearer',
+			};
 		},
 		expireAllAccessTokens: () => state.tokens.expireAll(),
 		injectFaults: (...faults) => state.faults.add(...faults),

@@ -32,7 +32,9 @@ export function parseQuery(search: URLSearchParams, type: EntityType, list: bool
 	const top = search.get('$top');
 	if (list && top !== null) {
 		if (!/^\d+$/.test(top.trim())) {
-			throw new ODataError(`Invalid value '${top}' for $top query option found. The $top query option requires a non-negative integer value.`);
+			throw new ODataError(
+				`Invalid value '${top}' for $top query option found. The $top query option requires a non-negative integer value.`,
+			);
 		}
 		q.top = Number(top.trim());
 	}
@@ -52,14 +54,20 @@ export function parseQuery(search: URLSearchParams, type: EntityType, list: bool
 }
 
 export function parseSelect(text: string, type: EntityType): string[] | undefined {
-	const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+	const names = text
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
 	if (names.length === 0 || names.includes('*')) return undefined;
 	for (const n of names) requireProperty(type, n);
 	return names.map((n) => canonicalProperty(type, n));
 }
 
 /** Copies only the selected properties (annotations such as @odata.type are always kept). */
-export function applySelect<T extends object>(entity: T, select: string[] | undefined): Record<string, unknown> {
+export function applySelect<T extends object>(
+	entity: T,
+	select: string[] | undefined,
+): Record<string, unknown> {
 	const source = entity as Record<string, unknown>;
 	if (!select) return { ...source };
 	const out: Record<string, unknown> = {};
@@ -91,15 +99,27 @@ function tokenize(text: string): Token[] {
 	let i = 0;
 	while (i < text.length) {
 		const c = text[i];
-		if (/\s/.test(c)) { i++; continue; }
-		if (c === '(' || c === ')' || c === ',') { tokens.push({ kind: 'punct', text: c }); i++; continue; }
+		if (/\s/.test(c)) {
+			i++;
+			continue;
+		}
+		if (c === '(' || c === ')' || c === ',') {
+			tokens.push({ kind: 'punct', text: c });
+			i++;
+			continue;
+		}
 		if (c === "'") {
 			let s = '';
 			i++;
 			for (;;) {
-				if (i >= text.length) throw new ODataError(`Invalid filter clause: unterminated string literal in '${text}'.`);
+				if (i >= text.length)
+					throw new ODataError(`Invalid filter clause: unterminated string literal in '${text}'.`);
 				if (text[i] === "'") {
-					if (text[i + 1] === "'") { s += "'"; i += 2; continue; }
+					if (text[i + 1] === "'") {
+						s += "'";
+						i += 2;
+						continue;
+					}
 					i++;
 					break;
 				}
@@ -109,9 +129,17 @@ function tokenize(text: string): Token[] {
 			continue;
 		}
 		const num = /^-?\d+(\.\d+)?/.exec(text.slice(i));
-		if (num) { tokens.push({ kind: 'number', text: num[0], value: Number(num[0]) }); i += num[0].length; continue; }
+		if (num) {
+			tokens.push({ kind: 'number', text: num[0], value: Number(num[0]) });
+			i += num[0].length;
+			continue;
+		}
 		const ident = /^[A-Za-z_@][\w.@]*/.exec(text.slice(i));
-		if (ident) { tokens.push({ kind: 'ident', text: ident[0] }); i += ident[0].length; continue; }
+		if (ident) {
+			tokens.push({ kind: 'ident', text: ident[0] });
+			i += ident[0].length;
+			continue;
+		}
 		throw new ODataError(`Invalid filter clause: unexpected character '${c}' in '${text}'.`);
 	}
 	return tokens;
@@ -120,9 +148,15 @@ function tokenize(text: string): Token[] {
 export function parseFilter(text: string, type: EntityType): Predicate {
 	const tokens = tokenize(text);
 	let pos = 0;
-	const fail = (why: string): never => { throw new ODataError(`Invalid filter clause: ${why} in '${text}'.`); };
-	const peekWord = (w: string) => tokens[pos]?.kind === 'ident' && tokens[pos].text.toLowerCase() === w;
-	const expect = (t: string) => { if (tokens[pos]?.text !== t) fail(`expected '${t}'`); pos++; };
+	const fail = (why: string): never => {
+		throw new ODataError(`Invalid filter clause: ${why} in '${text}'.`);
+	};
+	const peekWord = (w: string) =>
+		tokens[pos]?.kind === 'ident' && tokens[pos].text.toLowerCase() === w;
+	const expect = (t: string) => {
+		if (tokens[pos]?.text !== t) fail(`expected '${t}'`);
+		pos++;
+	};
 	const property = (): string => {
 		const t = tokens[pos++];
 		if (!t || t.kind !== 'ident') return fail('expected a property name');
@@ -138,11 +172,17 @@ export function parseFilter(text: string, type: EntityType): Predicate {
 	};
 
 	const primary = (): Predicate => {
-		if (tokens[pos]?.text === '(') { pos++; const e = orExpr(); expect(')'); return e; }
+		if (tokens[pos]?.text === '(') {
+			pos++;
+			const e = orExpr();
+			expect(')');
+			return e;
+		}
 		const t = tokens[pos];
 		if (t?.kind === 'ident' && tokens[pos + 1]?.text === '(') {
 			const fn = t.text.toLowerCase();
-			if (!['contains', 'startswith', 'endswith'].includes(fn)) fail(`unsupported function '${t.text}'`);
+			if (!['contains', 'startswith', 'endswith'].includes(fn))
+				fail(`unsupported function '${t.text}'`);
 			pos += 2;
 			const prop = property();
 			expect(',');
@@ -154,28 +194,47 @@ export function parseFilter(text: string, type: EntityType): Predicate {
 				const v = e[prop];
 				if (typeof v !== 'string') return false;
 				const hay = v.toLowerCase(); // Graph compares these case-insensitively
-				return fn === 'contains' ? hay.includes(needle) : fn === 'startswith' ? hay.startsWith(needle) : hay.endsWith(needle);
+				return fn === 'contains'
+					? hay.includes(needle)
+					: fn === 'startswith'
+						? hay.startsWith(needle)
+						: hay.endsWith(needle);
 			};
 		}
 		const prop = property();
 		const opTok = tokens[pos++];
 		const op = opTok?.kind === 'ident' ? opTok.text.toLowerCase() : '';
-		if (!['eq', 'ne', 'gt', 'ge', 'lt', 'le'].includes(op)) fail(`expected a comparison operator after '${prop}'`);
+		if (!['eq', 'ne', 'gt', 'ge', 'lt', 'le'].includes(op))
+			fail(`expected a comparison operator after '${prop}'`);
 		const value = literal();
 		return (e) => compare(e[prop], op, value);
 	};
 	const unary = (): Predicate => {
-		if (peekWord('not')) { pos++; const inner = unary(); return (e) => !inner(e); }
+		if (peekWord('not')) {
+			pos++;
+			const inner = unary();
+			return (e) => !inner(e);
+		}
 		return primary();
 	};
 	const andExpr = (): Predicate => {
 		let left = unary();
-		while (peekWord('and')) { pos++; const l = left, r = unary(); left = (e) => l(e) && r(e); }
+		while (peekWord('and')) {
+			pos++;
+			const l = left,
+				r = unary();
+			left = (e) => l(e) && r(e);
+		}
 		return left;
 	};
 	const orExpr = (): Predicate => {
 		let left = andExpr();
-		while (peekWord('or')) { pos++; const l = left, r = andExpr(); left = (e) => l(e) || r(e); }
+		while (peekWord('or')) {
+			pos++;
+			const l = left,
+				r = andExpr();
+			left = (e) => l(e) || r(e);
+		}
 		return left;
 	};
 
@@ -190,8 +249,10 @@ function compare(actual: unknown, op: string, expected: unknown): boolean {
 	const a = norm(actual);
 	const b = norm(expected);
 	switch (op) {
-		case 'eq': return a === b;
-		case 'ne': return a !== b;
+		case 'eq':
+			return a === b;
+		case 'ne':
+			return a !== b;
 		default: {
 			if (a === null || a === undefined || b === null || typeof a !== typeof b) return false;
 			const x = a as string | number;

@@ -76,7 +76,10 @@ export function certificateThumbprintSha256(certificatePem: string): string {
 
 function formatKey(keyPem: string, opts: ClientCertificateOptions): string {
 	const key = createPrivateKey(keyPem);
-	const cipher = opts.encryptWithPassphrase !== undefined ? { cipher: 'aes-256-cbc', passphrase: opts.encryptWithPassphrase } : {};
+	const cipher =
+		opts.encryptWithPassphrase !== undefined
+			? { cipher: 'aes-256-cbc', passphrase: opts.encryptWithPassphrase }
+			: {};
 	return key.export({ type: opts.pkcs1 ? 'pkcs1' : 'pkcs8', format: 'pem', ...cipher }).toString();
 }
 
@@ -86,11 +89,31 @@ export function makeClientCertificate(opts: ClientCertificateOptions = {}): Clie
 		const cnf = join(dir, 'openssl.cnf');
 		writeFileSync(cnf, OPENSSL_CNF);
 		const cn = (opts.cn ?? 'n8n Intune test client').replace(/[/\\=]/g, ' ');
-		execFileSync('openssl', [
-			'req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-config', cnf,
-			'-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', DAYS, '-subj', `/CN=${cn}`,
-			'-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature',
-		], { stdio: ['ignore', 'ignore', 'pipe'] });
+		execFileSync(
+			'openssl',
+			[
+				'req',
+				'-x509',
+				'-newkey',
+				'rsa:2048',
+				'-noenc',
+				'-config',
+				cnf,
+				'-keyout',
+				join(dir, 'key.pem'),
+				'-out',
+				join(dir, 'cert.pem'),
+				'-days',
+				DAYS,
+				'-subj',
+				`/CN=${cn}`,
+				'-addext',
+				'basicConstraints=critical,CA:FALSE',
+				'-addext',
+				'keyUsage=critical,digitalSignature',
+			],
+			{ stdio: ['ignore', 'ignore', 'pipe'] },
+		);
 		const certificatePem = readFileSync(join(dir, 'cert.pem'), 'utf8');
 		return {
 			certificatePem,
@@ -106,23 +129,70 @@ async function createCaAndServer(): Promise<Omit<TestPki, 'makeClientCertificate
 		writeFileSync(p('openssl.cnf'), OPENSSL_CNF);
 		writeFileSync(p('server.ext'), SERVER_EXT);
 		const ca = run('openssl', [
-			'req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-config', p('openssl.cnf'),
-			'-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', DAYS, '-subj', '/CN=Graph Emulator Test CA',
-			'-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-			'-addext', 'subjectKeyIdentifier=hash',
+			'req',
+			'-x509',
+			'-newkey',
+			'rsa:2048',
+			'-noenc',
+			'-config',
+			p('openssl.cnf'),
+			'-keyout',
+			p('ca.key'),
+			'-out',
+			p('ca.pem'),
+			'-days',
+			DAYS,
+			'-subj',
+			'/CN=Graph Emulator Test CA',
+			'-addext',
+			'basicConstraints=critical,CA:TRUE',
+			'-addext',
+			'keyUsage=critical,keyCertSign,cRLSign',
+			'-addext',
+			'subjectKeyIdentifier=hash',
 		]);
 		// The server key and request are made while the CA key is generated.
 		const csr = run('openssl', [
-			'req', '-new', '-newkey', 'rsa:2048', '-noenc', '-config', p('openssl.cnf'),
-			'-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=localhost',
+			'req',
+			'-new',
+			'-newkey',
+			'rsa:2048',
+			'-noenc',
+			'-config',
+			p('openssl.cnf'),
+			'-keyout',
+			p('server.key'),
+			'-out',
+			p('server.csr'),
+			'-subj',
+			'/CN=localhost',
 		]);
 		await Promise.all([ca, csr]);
 		await run('openssl', [
-			'x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-			'-out', p('server.pem'), '-days', DAYS, '-sha256', '-extfile', p('server.ext'),
+			'x509',
+			'-req',
+			'-in',
+			p('server.csr'),
+			'-CA',
+			p('ca.pem'),
+			'-CAkey',
+			p('ca.key'),
+			'-CAcreateserial',
+			'-out',
+			p('server.pem'),
+			'-days',
+			DAYS,
+			'-sha256',
+			'-extfile',
+			p('server.ext'),
 		]);
 		const read = (name: string) => readFileSync(p(name), 'utf8');
-		return { caCertPem: read('ca.pem'), caKeyPem: read('ca.key'), serverCertPem: read('server.pem'), serverKeyPem: read('server.key') };
+		return {
+			caCertPem: read('ca.pem'),
+			caKeyPem: read('ca.key'),
+			serverCertPem: read('server.pem'),
+			serverKeyPem: read('server.key'),
+		};
 	});
 }
 

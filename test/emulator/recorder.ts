@@ -20,7 +20,12 @@ export async function startRecorder(): Promise<Recorder> {
 	const requests: RecordedRequest[] = [];
 	const server = createServer(async (req, res) => {
 		const body = await readBody(req).catch(() => '');
-		requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: lowerHeaders(req.headers), ...(body ? { body } : {}) });
+		requests.push({
+			method: req.method ?? 'GET',
+			path: req.url ?? '/',
+			headers: lowerHeaders(req.headers),
+			...(body ? { body } : {}),
+		});
 		res.writeHead(200, { 'Content-Type': 'application/json' });
 		res.end('{"value":[]}');
 	});
@@ -32,9 +37,10 @@ export async function startRecorder(): Promise<Recorder> {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		requests,
-		close: () => new Promise<void>((resolve) => {
-			server.closeAllConnections();
-			server.close(() => resolve());
-		}),
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
 	};
 }

@@ -19,11 +19,44 @@ const POLICY_NAMES = [
 	'OS Version Minimum',
 ];
 
-const FIRST_NAMES = ['Adele', 'Alex', 'Diego', 'Grady', 'Isaiah', 'Johanna', 'Lee', 'Megan', 'Nestor', 'Patti'];
-const LAST_NAMES = ['Vance', 'Wilber', 'Siciliani', 'Archie', 'Langer', 'Lorenz', 'Gu', 'Bowen', 'Wilke', 'Fernandez'];
+const FIRST_NAMES = [
+	'Adele',
+	'Alex',
+	'Diego',
+	'Grady',
+	'Isaiah',
+	'Johanna',
+	'Lee',
+	'Megan',
+	'Nestor',
+	'Patti',
+];
+const LAST_NAMES = [
+	'Vance',
+	'Wilber',
+	'Siciliani',
+	'Archie',
+	'Langer',
+	'Lorenz',
+	'Gu',
+	'Bowen',
+	'Wilke',
+	'Fernandez',
+];
 
 // Mostly compliant, with every other value represented so filters have something to find.
-const STATUS_CYCLE = ['compliant', 'nonCompliant', 'compliant', 'unknown', 'nonCompliant', 'error', 'compliant', 'notApplicable', 'remediated', 'conflict'];
+const STATUS_CYCLE = [
+	'compliant',
+	'nonCompliant',
+	'compliant',
+	'unknown',
+	'nonCompliant',
+	'error',
+	'compliant',
+	'notApplicable',
+	'remediated',
+	'conflict',
+];
 
 const BASE_TIME = Date.UTC(2024, 0, 15, 8, 0, 0);
 const DAY = 86_400_000;
@@ -63,7 +96,10 @@ export function makeUserStatus(policyIndex: number, k: number): UserStatus {
 }
 
 /** Replaces the contents of `data` in place (callers keep references to its array and map). */
-export function seedData(data: EmulatorData, seed: { policies?: number; statusesPerPolicy?: number } = {}): void {
+export function seedData(
+	data: EmulatorData,
+	seed: { policies?: number; statusesPerPolicy?: number } = {},
+): void {
 	const policies = seed.policies ?? DEFAULT_SEED.policies;
 	const statuses = seed.statusesPerPolicy ?? DEFAULT_SEED.statusesPerPolicy;
 	data.policies.length = 0;

@@ -1,6 +1,11 @@
 // HTTP(S) listeners and top-level routing: /_emulator control API, Graph (/v1.0, /beta) and the
 // identity platform (/{tenant}/...). Both listeners share one EmulatorState.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+	createServer as createHttpServer,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { handleControl, isControlPath } from './control.ts';
@@ -15,7 +20,11 @@ export interface ListenerUrls {
 	httpsUrl?: string;
 }
 
-export function createRequestHandler(state: EmulatorState, scheme: 'http' | 'https', urls: ListenerUrls) {
+export function createRequestHandler(
+	state: EmulatorState,
+	scheme: 'http' | 'https',
+	urls: ListenerUrls,
+) {
 	return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
 		try {
 			const bodyText = await readBody(req);
@@ -28,22 +37,55 @@ export function createRequestHandler(state: EmulatorState, scheme: 'http' | 'htt
 
 			// The control API is not part of the emulated services: no latency, no logging.
 			if (isControlPath(url.pathname)) {
-				writeResponse(res, handleControl(state, { method, pathname: url.pathname, search: url.searchParams, bodyText }, urls));
+				writeResponse(
+					res,
+					handleControl(
+						state,
+						{ method, pathname: url.pathname, search: url.searchParams, bodyText },
+						urls,
+					),
+				);
 				return;
 			}
 			let out: GraphResponse;
 			if (isGraphPath(url.pathname)) {
 				const parsed = parseJsonBody(bodyText);
-				out = dispatchGraph(state, { method, path: rawPath, headers, body: parsed.body, bodyInvalid: parsed.invalid, inBatch: false, origin });
+				out = dispatchGraph(state, {
+					method,
+					path: rawPath,
+					headers,
+					body: parsed.body,
+					bodyInvalid: parsed.invalid,
+					inBatch: false,
+					origin,
+				});
 			} else if (isIdentityPath(url.pathname)) {
-				out = handleIdentity(state, { method, pathname: url.pathname, search: url.searchParams, headers, bodyText, origin });
+				out = handleIdentity(state, {
+					method,
+					pathname: url.pathname,
+					search: url.searchParams,
+					headers,
+					bodyText,
+					origin,
+				});
 			} else {
-				out = json(404, { error: { code: 'NotFound', message: `The emulator serves /v1.0, /beta, /{tenant}/oauth2/v2.0/... and /_emulator/...; nothing at '${url.pathname}'.` } });
+				out = json(404, {
+					error: {
+						code: 'NotFound',
+						message: `The emulator serves /v1.0, /beta, /{tenant}/oauth2/v2.0/... and /_emulator/...; nothing at '${url.pathname}'.`,
+					},
+				});
 			}
 			await delay(state.config.latencyMs);
 			writeResponse(res, out);
 		} catch (e) {
-			if (!res.headersSent) writeResponse(res, json(500, { error: { code: 'EmulatorError', message: String((e as Error)?.stack ?? e) } }));
+			if (!res.headersSent)
+				writeResponse(
+					res,
+					json(500, {
+						error: { code: 'EmulatorError', message: String((e as Error)?.stack ?? e) },
+					}),
+				);
 			else res.destroy();
 		}
 	};
@@ -70,7 +112,11 @@ function listenOn(server: Server, port: number, host: string): Promise<number> {
  * Listens on 127.0.0.1 and, when the machine has IPv6 loopback, on [::1] with the same port, so
  * that "localhost" works whichever address a client resolves it to.
  */
-export async function listen(handler: Handler, port: number, tls?: { key: string; cert: string }): Promise<Listener> {
+export async function listen(
+	handler: Handler,
+	port: number,
+	tls?: { key: string; cert: string },
+): Promise<Listener> {
 	const make = () => (tls ? createHttpsServer(tls, handler) : createHttpServer(handler));
 	const servers: Server[] = [make()];
 	const actualPort = await listenOn(servers[0], port, '127.0.0.1');
@@ -84,10 +130,15 @@ export async function listen(handler: Handler, port: number, tls?: { key: string
 	return {
 		port: actualPort,
 		close: async () => {
-			await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-				s.closeAllConnections();
-				s.close(() => resolve());
-			})));
+			await Promise.all(
+				servers.map(
+					(s) =>
+						new Promise<void>((resolve) => {
+							s.closeAllConnections();
+							s.close(() => resolve());
+						}),
+				),
+			);
 		},
 	};
 }

@@ -5,7 +5,13 @@ import { seedData } from './seed.ts';
 import { Throttle } from './throttle.ts';
 import { TokenStore } from './tokens.ts';
 import type {
-	AppRegistration, EmulatorConfig, EmulatorConfigPatch, EmulatorData, EmulatorOptions, LoggedRequest, LoggedTokenRequest,
+	AppRegistration,
+	EmulatorConfig,
+	EmulatorConfigPatch,
+	EmulatorData,
+	EmulatorOptions,
+	LoggedRequest,
+	LoggedTokenRequest,
 } from './types.ts';
 
 export const DEFAULT_TENANT_ID = '5f1c9a3e-8b2d-4c7a-9e61-3d0b7f2a4c18';
@@ -19,7 +25,13 @@ export function defaultConfig(): EmulatorConfig {
 		nextLinkOrigin: undefined,
 		shuffleBatchResponses: true,
 		latencyMs: 0,
-		throttle: { enabled: false, writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 20_000, retryAfter: 'seconds' },
+		throttle: {
+			enabled: false,
+			writesPerWindow: 100,
+			requestsPerWindow: 1000,
+			windowMs: 20_000,
+			retryAfter: 'seconds',
+		},
 		tokenLifetimeSeconds: 3600,
 	};
 }
@@ -66,10 +78,17 @@ export class EmulatorState {
 		const known = defaultConfig();
 		const unknown = [
 			...Object.keys(patch).filter((k) => !(k in known)),
-			...Object.keys(patch.throttle ?? {}).filter((k) => !(k in known.throttle)).map((k) => `throttle.${k}`),
+			...Object.keys(patch.throttle ?? {})
+				.filter((k) => !(k in known.throttle))
+				.map((k) => `throttle.${k}`),
 		];
-		if (unknown.length) throw new Error(`Invalid emulator config: unknown setting(s) ${unknown.join(', ')}`);
-		const next: EmulatorConfig = { ...this.config, ...patch, throttle: { ...this.config.throttle, ...(patch.throttle ?? {}) } } as EmulatorConfig;
+		if (unknown.length)
+			throw new Error(`Invalid emulator config: unknown setting(s) ${unknown.join(', ')}`);
+		const next: EmulatorConfig = {
+			...this.config,
+			...patch,
+			throttle: { ...this.config.throttle, ...(patch.throttle ?? {}) },
+		} as EmulatorConfig;
 		// JSON callers (the control API) clear the hostile origin with null.
 		next.nextLinkOrigin = next.nextLinkOrigin ? next.nextLinkOrigin.replace(/\/+$/, '') : undefined;
 		validateConfig(next);
@@ -86,13 +105,15 @@ export class EmulatorState {
 		this.throttle.clear();
 		this.skiptokens.clear();
 		const defaults = defaultConfig();
-		for (const key of Object.keys(this.config) as (keyof EmulatorConfig)[]) if (!(key in defaults)) delete this.config[key];
+		for (const key of Object.keys(this.config) as (keyof EmulatorConfig)[])
+			if (!(key in defaults)) delete this.config[key];
 		Object.assign(this.config.throttle, defaults.throttle);
 		Object.assign(this.config, { ...defaults, throttle: this.config.throttle });
 	}
 
 	registerApp(app: AppRegistration): void {
-		if (!app || typeof app.clientId !== 'string' || !app.clientId) throw new Error('registerApp needs a clientId');
+		if (!app || typeof app.clientId !== 'string' || !app.clientId)
+			throw new Error('registerApp needs a clientId');
 		const record: RegisteredApp = { consented: true, ...app };
 		if (app.certificatePem) {
 			const cert = new X509Certificate(app.certificatePem);
@@ -120,14 +141,18 @@ export class EmulatorState {
 
 	/** Adds the ways a client can name a listener: 127.0.0.1, localhost and [::1] with its port. */
 	addListenerOrigins(scheme: 'http' | 'https', port: number): void {
-		for (const host of ['127.0.0.1', 'localhost', '[::1]']) this.origins.add(`${scheme}://${host}:${port}`);
+		for (const host of ['127.0.0.1', 'localhost', '[::1]'])
+			this.origins.add(`${scheme}://${host}:${port}`);
 	}
 }
 
 function validateConfig(c: EmulatorConfig): void {
-	const bad = (what: string) => { throw new Error(`Invalid emulator config: ${what}`); };
+	const bad = (what: string) => {
+		throw new Error(`Invalid emulator config: ${what}`);
+	};
 	if (c.patchStatus !== 200 && c.patchStatus !== 204) bad('patchStatus must be 200 or 204');
-	if (!['honour', 'cap', 'ignore'].includes(c.topMode)) bad("topMode must be 'honour', 'cap' or 'ignore'");
+	if (!['honour', 'cap', 'ignore'].includes(c.topMode))
+		bad("topMode must be 'honour', 'cap' or 'ignore'");
 	if (!Number.isInteger(c.pageSize) || c.pageSize < 1) bad('pageSize must be a positive integer');
 	if (!(c.latencyMs >= 0)) bad('latencyMs must be >= 0');
 	if (!(c.tokenLifetimeSeconds > 0)) bad('tokenLifetimeSeconds must be > 0');
@@ -135,7 +160,8 @@ function validateConfig(c: EmulatorConfig): void {
 		bad('nextLinkOrigin must be an origin like http://127.0.0.1:1234');
 	}
 	const t = c.throttle;
-	if (!['seconds', 'decimal', 'none'].includes(t.retryAfter)) bad("throttle.retryAfter must be 'seconds', 'decimal' or 'none'");
+	if (!['seconds', 'decimal', 'none'].includes(t.retryAfter))
+		bad("throttle.retryAfter must be 'seconds', 'decimal' or 'none'");
 	for (const k of ['writesPerWindow', 'requestsPerWindow', 'windowMs'] as const) {
 		if (!Number.isInteger(t[k]) || t[k] < 1) bad(`throttle.${k} must be a positive integer`);
 	}

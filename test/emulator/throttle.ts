@@ -18,7 +18,12 @@ export class Throttle {
 	}
 
 	/** Admits the request (recording it) or says how long until a slot frees. Rejected requests use no budget. */
-	admit(config: ThrottleConfig, clientId: string, method: string, now = Date.now()): ThrottleDecision {
+	admit(
+		config: ThrottleConfig,
+		clientId: string,
+		method: string,
+		now = Date.now(),
+	): ThrottleDecision {
 		if (!config.enabled) return { allowed: true };
 		const isWrite = WRITE_METHODS.has(method.toUpperCase());
 		const all = this.window(this.requests, clientId, config.windowMs, now);
@@ -29,7 +34,8 @@ export class Throttle {
 			// The slot frees when enough of the oldest entries have left the window.
 			const freeing = times[Math.max(0, times.length - limit)] ?? now;
 			const retryAfterMs = Math.max(1, freeing + config.windowMs - now);
-			if (denied.allowed || retryAfterMs > denied.retryAfterMs) denied = { allowed: false, retryAfterMs, budget, limit };
+			if (denied.allowed || retryAfterMs > denied.retryAfterMs)
+				denied = { allowed: false, retryAfterMs, budget, limit };
 		};
 		consider(all, config.requestsPerWindow, 'request');
 		if (isWrite) consider(writes, config.writesPerWindow, 'write');
@@ -39,7 +45,12 @@ export class Throttle {
 		return { allowed: true };
 	}
 
-	private window(store: Map<string, number[]>, clientId: string, windowMs: number, now: number): number[] {
+	private window(
+		store: Map<string, number[]>,
+		clientId: string,
+		windowMs: number,
+		now: number,
+	): number[] {
 		const times = store.get(clientId) ?? [];
 		const firstInside = times.findIndex((t) => t > now - windowMs);
 		const kept = firstInside < 0 ? [] : times.slice(firstInside);
@@ -49,7 +60,10 @@ export class Throttle {
 }
 
 /** The Retry-After header value for a throttled response, per the configured style. */
-export function retryAfterHeader(mode: ThrottleConfig['retryAfter'], retryAfterMs: number): Record<string, string> {
+export function retryAfterHeader(
+	mode: ThrottleConfig['retryAfter'],
+	retryAfterMs: number,
+): Record<string, string> {
 	if (mode === 'none') return {};
 	if (mode === 'decimal') return { 'Retry-After': (Math.max(1, retryAfterMs) / 1000).toFixed(3) };
 	return { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };

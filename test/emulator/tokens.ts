@@ -69,7 +69,11 @@ export class TokenStore {
 
 	issueAuthCode(code: Omit<AuthCode, 'expiresAt' | 'redeemed'>): string {
 		const value = opaque('emu-code');
-		this.codes.set(value, { ...code, expiresAt: Date.now() + AUTH_CODE_LIFETIME_MS, redeemed: false });
+		this.codes.set(value, {
+			...code,
+			expiresAt: Date.now() + AUTH_CODE_LIFETIME_MS,
+			redeemed: false,
+		});
 		return value;
 	}
 
