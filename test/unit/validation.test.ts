@@ -45,16 +45,15 @@ describe('graphKey', () => {
 	});
 
 	it('refuses non-text values and names the parameter', () => {
-		const error = (() => {
-			try {
-				graphKey('userStatusId', { id: 1 });
-			} catch (e) {
-				return e as InputError;
-			}
-		})()!;
-		expect(error.parameter).toBe('userStatusId');
-		expect(error.value).toEqual({ id: 1 });
-		expect(error.message).toBe('an id must be text');
+		let error: InputError | undefined;
+		try {
+			graphKey('userStatusId', { id: 1 });
+		} catch (thrown) {
+			error = thrown as InputError;
+		}
+		expect(error?.parameter).toBe('userStatusId');
+		expect(error?.value).toEqual({ id: 1 });
+		expect(error?.message).toBe('an id must be text');
 	});
 
 	it('takes whole numbers as text', () => {
