@@ -38,7 +38,7 @@ describe('Pacer', () => {
 		expect(Date.now() - started).toBeLessThan(1000);
 	});
 
-	it('pauses after a 429 for its Retry-After and lowers the write budget to what had passed', async () => {
+	it('pauses after a 429 for its Retry-After and lowers the write budget by a tenth, to half at most', async () => {
 		const clock = manualClock();
 		const pacer = new Pacer(
 			{ writesPerWindow: 100, requestsPerWindow: 1000, windowMs: 1000 },
@@ -46,7 +46,9 @@ describe('Pacer', () => {
 		);
 		for (let i = 0; i < 5; i++) (await pacer.acquire(1, 1)).release();
 		pacer.throttled(30, true);
-		expect(pacer.maxWritesPerRequest).toBe(5);
+		expect(pacer.maxWritesPerRequest).toBe(90);
+		for (let i = 0; i < 20; i++) pacer.throttled(30, true);
+		expect(pacer.maxWritesPerRequest).toBe(50);
 
 		let acquired = false;
 		const next = pacer.acquire(0, 1).then(() => (acquired = true));
@@ -64,10 +66,10 @@ describe('Pacer', () => {
 			clock.now,
 		);
 		(await pacer.acquire(1, 1)).release();
-		pacer.throttled(0, true);
-		expect(pacer.maxWritesPerRequest).toBe(1);
+		for (let i = 0; i < 20; i++) pacer.throttled(0, true);
+		expect(pacer.maxWritesPerRequest).toBe(50);
 		clock.advance(1000);
 		(await pacer.acquire(0, 1)).release();
-		expect(pacer.maxWritesPerRequest).toBe(11);
+		expect(pacer.maxWritesPerRequest).toBe(60);
 	});
 });

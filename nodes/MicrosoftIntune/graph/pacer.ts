@@ -73,8 +73,8 @@ export interface Permit {
 
 /**
  * Keeps the node's requests inside Intune's budgets so that almost nothing is refused, and learns from
- * the refusals that still come (other apps share the tenant's budget): a 429 pauses all sending for its
- * Retry-After and lowers the write budget to what had passed; each quiet window gives some of it back.
+ * the refusals that still come (other apps share the tenant's 200 writes per window): a 429 pauses all
+ * sending for its Retry-After and lowers the write budget; each quiet window gives some of it back.
  */
 export class Pacer {
 	private readonly writes: Budget;
@@ -118,12 +118,19 @@ export class Pacer {
 		};
 	}
 
-	/** Tells the pacer that Graph refused a request with 429, waiting `retryAfterMs` if it said so. */
+	/**
+	 * Tells the pacer that Graph refused a request with 429: all sending pauses for its Retry-After,
+	 * and a refused write lowers the write budget by a tenth, to half the configured budget at most.
+	 */
 	throttled(retryAfterMs: number | undefined, wasWrite: boolean): void {
 		const now = this.clock();
 		this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? 1000));
 		if (wasWrite) {
-			this.writes.limit = Math.max(1, Math.min(this.writes.limit, this.writes.inWindow(now)));
+			const floor = Math.ceil(this.settings.writesPerWindow / 2);
+			this.writes.limit = Math.max(
+				floor,
+				Math.min(this.writes.limit, Math.floor(this.writes.limit * 0.9)),
+			);
 		}
 		this.lastThrottleAt = now;
 	}
