@@ -1,5 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { GraphClient } from '../graph/client';
 import type { GraphRequest } from '../graph/request';
@@ -32,24 +32,29 @@ export async function route(fn: IExecuteFunctions): Promise<INodeExecutionData[]
 		: await runListOperation(fn, operation);
 }
 
+/**
+ * The output of a failed item under Continue On Fail: `error` and `details` only, the keys n8n reads to
+ * send an item to the error output when the node has one.
+ */
 function errorItem(
-	error: Error & { description?: string | null },
+	error: NodeApiError | NodeOperationError,
 	itemIndex: number,
 ): INodeExecutionData {
 	return {
-		json: {
-			error: error.message,
-			...(error.description ? { errorDescription: error.description } : {}),
-		},
+		json: { error: error.message, ...(error.description ? { details: error.description } : {}) },
 		pairedItem: { item: itemIndex },
 	};
 }
 
 /** Bad input becomes the NodeOperationError that names parameter, value and item; other errors pass. */
-function inputFailure(fn: IExecuteFunctions, error: unknown, itemIndex: number): Error {
-	return error instanceof InputError
-		? toNodeOperationError(fn, error, itemIndex)
-		: (error as Error);
+function inputFailure(
+	fn: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+): NodeApiError | NodeOperationError {
+	if (error instanceof InputError) return toNodeOperationError(fn, error, itemIndex);
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(fn.getNode(), error as Error, { itemIndex });
 }
 
 async function runItemOperation(
@@ -63,7 +68,7 @@ async function runItemOperation(
 	// Every item is validated before anything is sent: without Continue On Fail, bad input stops the
 	// node while nothing has been changed yet.
 	const requests: Array<GraphRequest | undefined> = [];
-	const inputErrors: Array<Error | undefined> = [];
+	const inputErrors: Array<NodeApiError | NodeOperationError | undefined> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			requests[itemIndex] = operation.toRequest(fn, itemIndex, readApiVersion(fn, itemIndex));
