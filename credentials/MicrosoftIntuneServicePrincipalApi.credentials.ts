@@ -7,7 +7,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { cloudCredentialProperties, GRAPH_BASE_EXPRESSION } from './clouds';
+import { cloudCredentialProperties, GRAPH_BASE_EXPRESSION_FOR_TEST } from './clouds';
 import { acquireAppToken } from './msal';
 
 export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
@@ -115,7 +115,7 @@ export class MicrosoftIntuneServicePrincipalApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: `={{${GRAPH_BASE_EXPRESSION}}}/v1.0`,
+			baseURL: `={{${GRAPH_BASE_EXPRESSION_FOR_TEST}}}/v1.0`,
 			url: '/deviceManagement/deviceCompliancePolicies?$top=1&$select=id',
 		},
 	};

@@ -85,15 +85,26 @@ export function resolveCloud(credentials: {
  * OAuth2 URLs and scope are written as expressions built from this table: the table stays the only place
  * that knows a host.
  */
-function cloudExpression(field: 'graphBaseUrl' | 'loginBaseUrl', customField: string): string {
+function cloudExpression(
+	field: 'graphBaseUrl' | 'loginBaseUrl',
+	customField: string,
+	data: '$self' | '$credentials',
+): string {
 	const byCloud = Object.fromEntries(
 		Object.entries(CLOUDS).map(([name, cloud]) => [name, cloud[field]]),
 	);
-	return `(${JSON.stringify(byCloud)}[$self.cloud] || String($self.${customField} || '').replace(/\\/+$/, ''))`;
+	return `(${JSON.stringify(byCloud)}[${data}.cloud] || String(${data}.${customField} || '').replace(/\\/+$/, ''))`;
 }
 
-export const LOGIN_BASE_EXPRESSION = cloudExpression('loginBaseUrl', 'loginBaseUrl');
-export const GRAPH_BASE_EXPRESSION = cloudExpression('graphBaseUrl', 'graphApiBaseUrl');
+/** In a credential's own fields, n8n names the credential's data `$self`. */
+export const LOGIN_BASE_EXPRESSION = cloudExpression('loginBaseUrl', 'loginBaseUrl', '$self');
+export const GRAPH_BASE_EXPRESSION = cloudExpression('graphBaseUrl', 'graphApiBaseUrl', '$self');
+/** In a credential's `test` request, n8n names the credential's data `$credentials`. */
+export const GRAPH_BASE_EXPRESSION_FOR_TEST = cloudExpression(
+	'graphBaseUrl',
+	'graphApiBaseUrl',
+	'$credentials',
+);
 
 /** The cloud selection fields, the same in both credentials. */
 export const cloudCredentialProperties: INodeProperties[] = [

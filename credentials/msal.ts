@@ -207,6 +207,12 @@ function applicationFor(credentials: ServicePrincipalCredentials): Application {
 	return application;
 }
 
+/** MSAL's own error codes (no AADSTS code reached it) a user can act on. */
+const MSAL_HINTS: Record<string, string> = {
+	endpoints_resolution_error:
+		'The sign-in metadata of this tenant could not be read: check the Tenant ID and the cloud (a tenant of another cloud is not found here), and for a custom cloud the Login Base URL.',
+};
+
 /** Turns MSAL's errors into messages that say what to fix; AADSTS texts name no secret. */
 function explain(error: unknown): CredentialError {
 	if (error instanceof CredentialError) return error;
@@ -217,10 +223,15 @@ function explain(error: unknown): CredentialError {
 	};
 	const detail = failure.errorMessage || failure.message || String(error);
 	const code = /AADSTS(\d+)/.exec(detail)?.[1];
-	const hint = code ? AADSTS_HINTS[code] : undefined;
-	const firstLine = detail.split(/\r?\n|Trace ID:/)[0].trim();
+	const hint = code ? AADSTS_HINTS[code] : MSAL_HINTS[failure.errorCode ?? ''];
+	const firstLine = code
+		? detail.split(/\r?\n|Trace ID:/)[0].trim()
+		: detail.replace(/See https:\/\/aka\.ms\/\S+ for details\.?/, '').trim();
 	return new CredentialError(
-		[`Could not get an app-only token (${failure.errorCode ?? 'error'}): ${firstLine}`, hint]
+		[
+			`Could not get an app-only token (${failure.errorCode ?? 'error'})${firstLine ? `: ${firstLine}` : '.'}`,
+			hint,
+		]
 			.filter(Boolean)
 			.join(' '),
 	);
