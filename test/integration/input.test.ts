@@ -1,3 +1,5 @@
+import type { IDataObject } from 'n8n-workflow';
+
 import type { World } from './world';
 import { expectNoSecrets, startWorld, updateItems, updateParameters } from './world';
 
@@ -9,7 +11,7 @@ beforeAll(async () => {
 afterAll(async () => await world.close());
 beforeEach(() => world.emulator.reset());
 
-type Item = Record<string, unknown>;
+type Item = IDataObject;
 
 function validItem(): Item {
 	return updateItems(world.policy(), 1)[0];

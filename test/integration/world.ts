@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as tls from 'node:tls';
 
-import type { INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import type { Emulator } from '../emulator/index.ts';
 import { startEmulator } from '../emulator/index.ts';
@@ -23,7 +23,7 @@ export interface World {
 	/** An app-only credential with the client secret, or with overrides (certificate, wrong secret...). */
 	servicePrincipalCredential(data?: Record<string, unknown>): CredentialRecord;
 	/** The first seeded policy and its user statuses, as the emulator holds them now. */
-	policy(index?: number): { id: string; statuses: Array<Record<string, unknown>> };
+	policy(index?: number): { id: string; statuses: IDataObject[] };
 	run(
 		options: Omit<RunNodeOptions, 'credential'> & { credential?: CredentialRecord },
 	): Promise<RunNodeResult>;
@@ -130,10 +130,10 @@ export function updateParameters(overrides: INodeParameters = {}): INodeParamete
 
 /** Input items that update the first `count` user statuses of a policy. */
 export function updateItems(
-	policy: { id: string; statuses: Array<Record<string, unknown>> },
+	policy: { id: string; statuses: IDataObject[] },
 	count: number,
 	status = 'remediated',
-) {
+): IDataObject[] {
 	return policy.statuses.slice(0, count).map((row, index) => ({
 		policyId: policy.id,
 		userStatusId: row.id,
