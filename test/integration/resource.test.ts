@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IPairedItemData } from 'n8n-workflow';
 
 import { startRecorder } from '../emulator/index.ts';
 import type { World } from './world';
@@ -33,7 +33,7 @@ describe('Compliance User Status → Get Many', () => {
 			items: [{}],
 		});
 		expect(result.items.map((item) => item.json.id)).toEqual(policy.statuses.map((row) => row.id));
-		expect(result.items.every((item) => (item.pairedItem as IDataObject).item === 0)).toBe(true);
+		expect(result.items.every((item) => (item.pairedItem as IPairedItemData).item === 0)).toBe(true);
 		expect(listGets()).toHaveLength(6);
 		expect(result.items[0].json['@odata.context']).toBeUndefined();
 	});
@@ -68,7 +68,7 @@ describe('Compliance User Status → Get Many', () => {
 			items: [{}, {}],
 		});
 		expect(result.items).toHaveLength(nonCompliant.length * 2);
-		expect(result.items.map((item) => (item.pairedItem as IDataObject).item)).toEqual([
+		expect(result.items.map((item) => (item.pairedItem as IPairedItemData).item)).toEqual([
 			...nonCompliant.map(() => 0),
 			...nonCompliant.map(() => 1),
 		]);
