@@ -45,7 +45,7 @@ export const deliveryOptions: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: 100,
 		description:
-			'Writes (create, update, delete) sent per window. Intune allows 100 per 20 seconds per app; lower it when other apps write to the same tenant (200 per tenant).',
+			'Writes (create, update, delete) sent per window; reads may be ten times as many. Intune allows 100 writes per 20 seconds per app; lower it when other apps write to the same tenant (200 per tenant).',
 	},
 	{
 		displayName: 'Budget Window (Seconds)',
@@ -91,6 +91,12 @@ function positiveNumber(
 	return value;
 }
 
+/** Intune allows ten times as many requests of any kind as writes; one option sets both. */
+function pacerSettings(writesPerWindow: number, windowMs: number): PacerSettings {
+	const ratio = INTUNE_LIMITS.requestsPerWindow / INTUNE_LIMITS.writesPerWindow;
+	return { writesPerWindow, requestsPerWindow: writesPerWindow * ratio, windowMs };
+}
+
 /** Reads the delivery options of the execution (from the first item: they cannot differ per item). */
 export function readDeliveryOptions(fn: IExecuteFunctions): {
 	executor: Partial<ExecutorSettings>;
@@ -111,9 +117,9 @@ export function readDeliveryOptions(fn: IExecuteFunctions): {
 			maxTotalWaitMs:
 				read('maxTotalWaitSeconds', DEFAULT_EXECUTOR_SETTINGS.maxTotalWaitMs / 1000, 0) * 1000,
 		},
-		pacer: {
-			writesPerWindow: Math.floor(read('writesPerWindow', INTUNE_LIMITS.writesPerWindow, 1)),
-			windowMs: read('windowSeconds', INTUNE_LIMITS.windowMs / 1000, 0.001) * 1000,
-		},
+		pacer: pacerSettings(
+			Math.floor(read('writesPerWindow', INTUNE_LIMITS.writesPerWindow, 1)),
+			read('windowSeconds', INTUNE_LIMITS.windowMs / 1000, 0.001) * 1000,
+		),
 	};
 }
