@@ -19,6 +19,7 @@ import path from 'node:path';
 import type { Emulator } from '../test/emulator/index.ts';
 import { startEmulator } from '../test/emulator/index.ts';
 import { IntuneHarness } from '../test/harness/index.ts';
+import { oauthCredential, updateParameters } from '../test/support/credentials.ts';
 
 interface Options {
 	sizes: number[];
@@ -147,38 +148,21 @@ async function runNode(
 	count: number,
 ) {
 	configure(emulator, scenario);
-	const credential = {
-		id: `bench-${scenario.name}-${count}`,
-		name: 'bench',
-		type: 'microsoftIntuneOAuth2Api',
-		data: {
-			cloud: 'custom',
-			graphApiBaseUrl: emulator.httpUrl,
-			loginBaseUrl: emulator.httpUrl,
-			tenantId: emulator.tenantId,
-			clientId,
-			clientSecret,
-			oauthTokenData: { ...emulator.issueUserTokens(clientId) },
-		},
-	};
+	const app = { clientId, clientSecret };
+	const credential = oauthCredential(emulator, app, emulator.issueUserTokens(clientId));
 	const items = rows(emulator, count).map((row) => ({ ...row, status: 'remediated' }));
 	const start = Date.now();
 	const result = await harness.runNode({
 		credential,
 		items,
 		onError: 'continueRegularOutput',
-		parameters: {
-			resource: 'complianceUserStatus',
-			operation: 'update',
-			policyId: { __rl: true, mode: 'id', value: '={{ $json.policyId }}' },
-			userStatusId: { __rl: true, mode: 'id', value: '={{ $json.userStatusId }}' },
-			status: '={{ $json.status }}',
+		parameters: updateParameters({
 			lastReportedDateTime: '2026-11-28T12:00:00Z',
 			options: {
 				windowSeconds: scenario.windowMs / 1000,
 				writesPerWindow: scenario.nodeWriteBudget,
 			},
-		},
+		}),
 	});
 	const failed = result.items.filter((item) => item.json.error !== undefined).length;
 	return summarise(

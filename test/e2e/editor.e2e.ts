@@ -92,9 +92,12 @@ beforeAll(async () => {
 afterAll(async () => {
 	await browser?.close();
 	if (start && start.exitCode === null) {
+		// Ctrl-C, as a user stops it: the script stops n8n and the sandbox.
 		const exited = new Promise((resolve) => start!.once('exit', resolve));
 		start.kill('SIGINT');
-		await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+		clearTimeout(timer);
 		if (start.exitCode === null) start.kill('SIGKILL');
 	}
 	if (work && process.env.E2E_KEEP !== '1') rmSync(work, { recursive: true, force: true });

@@ -33,7 +33,9 @@ describe('Compliance User Status → Get Many', () => {
 			items: [{}],
 		});
 		expect(result.items.map((item) => item.json.id)).toEqual(policy.statuses.map((row) => row.id));
-		expect(result.items.every((item) => (item.pairedItem as IPairedItemData).item === 0)).toBe(true);
+		expect(result.items.every((item) => (item.pairedItem as IPairedItemData).item === 0)).toBe(
+			true,
+		);
 		expect(listGets()).toHaveLength(6);
 		expect(result.items[0].json['@odata.context']).toBeUndefined();
 	});

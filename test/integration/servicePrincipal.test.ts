@@ -1,3 +1,4 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { randomUUID } from 'node:crypto';
 
 import { generateTestPki } from '../emulator/index.ts';
@@ -120,7 +121,7 @@ describe('Service Principal credential', () => {
 });
 
 describe('Service Principal errors say what to fix', () => {
-	async function failure(data: Record<string, unknown>) {
+	async function failure(data: ICredentialDataDecryptedObject) {
 		const credential = world.servicePrincipalCredential(data);
 		const result = await world.run({
 			parameters: spParameters(),

@@ -6,12 +6,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as tls from 'node:tls';
 
-import type { IDataObject, INodeParameters } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import type { Emulator } from '../emulator/index.ts';
 import { startEmulator } from '../emulator/index.ts';
 import type { CredentialRecord, RunNodeOptions, RunNodeResult } from '../harness/index.ts';
 import { IntuneHarness } from '../harness/index.ts';
+import { oauthCredential, servicePrincipalCredential } from '../support/credentials.ts';
+
+export { updateParameters } from '../support/credentials.ts';
 
 export interface World {
 	emulator: Emulator;
@@ -21,7 +24,7 @@ export interface World {
 	/** A connected delegated credential (fresh user tokens each call). */
 	oauthCredential(): CredentialRecord;
 	/** An app-only credential with the client secret, or with overrides (certificate, wrong secret...). */
-	servicePrincipalCredential(data?: Record<string, unknown>): CredentialRecord;
+	servicePrincipalCredential(data?: ICredentialDataDecryptedObject): CredentialRecord;
 	/** The first seeded policy and its user statuses, as the emulator holds them now. */
 	policy(index?: number): { id: string; statuses: IDataObject[] };
 	run(
@@ -54,37 +57,10 @@ export async function startWorld(options: { statusesPerPolicy?: number } = {}): 
 		oauthCredential() {
 			const tokens = emulator.issueUserTokens(clientId);
 			issued.push(tokens.access_token, tokens.refresh_token);
-			return {
-				id: `oauth-${randomUUID()}`,
-				name: 'Intune OAuth2',
-				type: 'microsoftIntuneOAuth2Api',
-				data: {
-					cloud: 'custom',
-					graphApiBaseUrl: emulator.httpUrl,
-					loginBaseUrl: emulator.httpsUrl!,
-					tenantId: emulator.tenantId,
-					clientId,
-					clientSecret,
-					oauthTokenData: { ...tokens },
-				},
-			};
+			return oauthCredential(emulator, { clientId, clientSecret }, tokens);
 		},
 		servicePrincipalCredential(data = {}) {
-			return {
-				id: `sp-${randomUUID()}`,
-				name: 'Intune app-only',
-				type: 'microsoftIntuneServicePrincipalApi',
-				data: {
-					cloud: 'custom',
-					graphApiBaseUrl: emulator.httpUrl,
-					loginBaseUrl: emulator.httpsUrl!,
-					tenantId: emulator.tenantId,
-					clientId,
-					clientCredentialType: 'clientSecret',
-					clientSecret,
-					...data,
-				},
-			};
+			return servicePrincipalCredential(emulator, { clientId, clientSecret }, data);
 		},
 		policy(index = 0) {
 			const policy = emulator.data.policies[index];
@@ -113,19 +89,6 @@ export async function startWorld(options: { statusesPerPolicy?: number } = {}): 
 		},
 	};
 	return world;
-}
-
-/** A saved workflow's parameters for Compliance User Status → Update, reading ids and values from the items. */
-export function updateParameters(overrides: INodeParameters = {}): INodeParameters {
-	return {
-		resource: 'complianceUserStatus',
-		operation: 'update',
-		policyId: { __rl: true, mode: 'id', value: '={{ $json.policyId }}' },
-		userStatusId: { __rl: true, mode: 'id', value: '={{ $json.userStatusId }}' },
-		status: '={{ $json.status }}',
-		lastReportedDateTime: '={{ $json.reportedAt }}',
-		...overrides,
-	};
 }
 
 /** Input items that update the first `count` user statuses of a policy. */

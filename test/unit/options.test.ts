@@ -5,7 +5,9 @@ import { deliveryOptions } from '../../nodes/MicrosoftIntune/shared/options';
 
 describe('delivery options', () => {
 	it('show the defaults the executor and the pacer use (n8n lint wants literals there)', () => {
-		const defaults = Object.fromEntries(deliveryOptions.map((option) => [option.name, option.default]));
+		const defaults = Object.fromEntries(
+			deliveryOptions.map((option) => [option.name, option.default]),
+		);
 		expect(defaults).toEqual({
 			batching: DEFAULT_EXECUTOR_SETTINGS.batching,
 			batchSize: MAX_BATCH_SIZE,
