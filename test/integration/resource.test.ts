@@ -232,6 +232,49 @@ describe('Compliance Policy', () => {
 		expect(result.items[0].json['@odata.type']).toBe('#microsoft.graph.windows10CompliancePolicy');
 	});
 
+	it('takes the policy from an Intune admin center URL, and refuses a URL without one', async () => {
+		const policy = world.emulator.data.policies[2];
+		const byUrl = (value: string) =>
+			world.run({
+				parameters: {
+					resource: 'compliancePolicy',
+					operation: 'get',
+					policyId: { __rl: true, mode: 'url', value },
+				},
+				items: [{}],
+			});
+		const found = await byUrl(
+			`https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/PolicySummaryBlade/policyId/${policy.id}/policyType~/0`,
+		);
+		expect(found.items[0].json.id).toBe(policy.id);
+		// Typed into the field, n8n itself refuses to run the workflow with the mode's message...
+		await expect(
+			byUrl(
+				'https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/DevicesComplianceMenu',
+			),
+		).rejects.toThrow('Not a Graph or Intune admin center URL that holds a compliance policy ID');
+		// ...and mapped from an item, the node refuses it, naming parameter, value and item.
+		const sentBefore = world.emulator.requests.length;
+		const mapped = await world.run({
+			parameters: {
+				resource: 'compliancePolicy',
+				operation: 'get',
+				policyId: { __rl: true, mode: 'url', value: '={{ $json.link }}' },
+			},
+			items: [
+				{
+					link: 'https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/DevicesComplianceMenu',
+				},
+			],
+		});
+		expect(mapped.status).toBe('error');
+		expect(mapped.error!.message).toContain(
+			'Invalid policyId "https://intune.microsoft.com/#view/',
+		);
+		expect(mapped.error!.message).toContain('in item 0');
+		expect(world.emulator.requests).toHaveLength(sentBefore);
+	});
+
 	it('lists every policy, following pages', async () => {
 		world.emulator.configure({ pageSize: 2 });
 		const result = await world.run({
