@@ -488,6 +488,8 @@ describe('identity platform: token endpoint', () => {
 			time: expect.any(Number),
 			tenant: emu.tenantId,
 			origin: emu.httpUrl,
+			clientAuthentication: 'secret',
+			assertionHeader: undefined,
 		});
 	});
 

@@ -167,6 +167,15 @@ export function openIdConfiguration(state: EmulatorState, origin: string): Recor
 
 // ---- token endpoint ----
 
+/** The header of a compact JWT, or undefined if it is not one. */
+function jwtHeader(token: string): Record<string, unknown> | undefined {
+	try {
+		return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
 function tokenEndpoint(
 	state: EmulatorState,
 	req: IdentityRequest,
@@ -177,6 +186,7 @@ function tokenEndpoint(
 	const basic = parseBasicAuth(req.headers.authorization);
 	const grantType = form.get('grant_type') ?? '';
 	const clientId = form.get('client_id') ?? basic?.clientId;
+	const assertion = form.get('client_assertion');
 	const entry: LoggedTokenRequest = {
 		grantType,
 		clientId,
@@ -184,6 +194,12 @@ function tokenEndpoint(
 		time: Date.now(),
 		tenant,
 		origin: req.origin,
+		clientAuthentication: assertion
+			? 'assertion'
+			: form.get('client_secret') || basic?.secret
+				? 'secret'
+				: 'none',
+		assertionHeader: assertion ? jwtHeader(assertion) : undefined,
 	};
 	state.tokenRequests.push(entry);
 	let res: GraphResponse;

@@ -73,6 +73,10 @@ export interface LoggedTokenRequest {
 	time: number;
 	tenant: string;
 	origin: string;
+	/** How the client proved itself: a secret (body or Basic), a certificate assertion, or not at all. */
+	clientAuthentication: 'secret' | 'assertion' | 'none';
+	/** The assertion's JWT header as sent (alg, x5t#S256 or x5t, x5c...), when there was one. */
+	assertionHeader?: Record<string, unknown>;
 }
 
 export interface AppRegistration {

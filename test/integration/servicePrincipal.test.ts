@@ -48,7 +48,9 @@ describe('Service Principal credential', () => {
 
 		const second = await world.run({ parameters: spParameters(), items, credential });
 		expect(second.status).toBe('success');
-		expect(clientCredentialGrants().map((r) => r.status)).toEqual([200]);
+		expect(clientCredentialGrants().map((r) => [r.status, r.clientAuthentication])).toEqual([
+			[200, 'secret'],
+		]);
 		expect(
 			world.emulator.requests.filter((r) => r.clientId === world.clientId).length,
 		).toBeGreaterThan(0);
@@ -71,6 +73,16 @@ describe('Service Principal credential', () => {
 		expect(result.items.map((item) => item.json.status)).toEqual(['remediated', 'remediated']);
 		expect(clientCredentialGrants().map((r) => [r.clientId, r.status])).toEqual([
 			[app.fields.clientId, 200],
+		]);
+		// The assertion is the current form: PS256, the SHA-256 thumbprint, and the certificate in x5c.
+		const [grant] = clientCredentialGrants();
+		expect(grant.clientAuthentication).toBe('assertion');
+		expect(grant.assertionHeader).toEqual(
+			expect.objectContaining({ alg: 'PS256', 'x5t#S256': app.certificate.thumbprintSha256 }),
+		);
+		expect(grant.assertionHeader!.x5t).toBeUndefined();
+		expect(grant.assertionHeader!.x5c).toEqual([
+			app.certificate.certificatePem.replace(/-----[^-]+-----|\s/g, ''),
 		]);
 		expectNoSecrets(result, [
 			...world.secrets(credential),
