@@ -175,6 +175,31 @@ describe('tokens', () => {
 		expectNoSecrets(result, world.secrets(credential));
 	});
 
+	it('refreshes an OAuth2 token that expires in the middle of a run, a few times at most', async () => {
+		const credential = world.oauthCredential();
+		world.emulator.configure({ latencyMs: 10 });
+		const items = updateItems(world.policy(1), 60);
+		const running = world.run({
+			parameters: updateParameters({ options: { batching: false, concurrency: 4 } }),
+			items,
+			credential,
+		});
+		while (world.emulator.requests.length < 12)
+			await new Promise((resolve) => setTimeout(resolve, 2));
+		world.emulator.expireAllAccessTokens();
+		const result = await running;
+
+		expect(result.status).toBe('success');
+		expect(result.items.map((item) => item.json.id)).toEqual(
+			items.map((item) => item.userStatusId),
+		);
+		const refreshes = world.emulator.tokenRequests.filter((r) => r.grantType === 'refresh_token');
+		// Requests already in flight with the old token each meet a 401; n8n refreshes for them, no more.
+		expect(refreshes.length).toBeGreaterThanOrEqual(1);
+		expect(refreshes.length).toBeLessThanOrEqual(4);
+		expect(refreshes.every((r) => r.status === 200)).toBe(true);
+	});
+
 	it('fails clearly when the refresh token is refused too, without showing any token', async () => {
 		const credential = world.oauthCredential();
 		(credential.data.oauthTokenData as Record<string, string>).refresh_token =
