@@ -156,3 +156,18 @@ describe('bad input', () => {
 		expect(result.outputs[1][0].json.details).toContain('was not sent to Microsoft Graph');
 	});
 });
+
+describe('bad options', () => {
+	it('names the option and its value', async () => {
+		const result = await world.run({
+			parameters: updateParameters({ options: { batchSize: 50 } }),
+			items: updateItems(world.policy(), 1),
+		});
+		expect(result.status).toBe('error');
+		expect(result.error!.name).toBe('NodeOperationError');
+		expect(result.error!.message).toBe(
+			'Invalid options.batchSize 50 (number) in item 0: a number from 1 to 20 is expected',
+		);
+		expect(world.emulator.requests).toHaveLength(0);
+	});
+});

@@ -57,13 +57,24 @@ function inputFailure(
 	return new NodeOperationError(fn.getNode(), error as Error, { itemIndex });
 }
 
+/** The delivery options (batching, budget, retries), read once; bad values name the option and item 0. */
+function readItemOptions(fn: IExecuteFunctions): ReturnType<typeof readDeliveryOptions> {
+	let failure: NodeApiError | NodeOperationError;
+	try {
+		return readDeliveryOptions(fn);
+	} catch (error) {
+		failure = inputFailure(fn, error, 0);
+	}
+	throw failure;
+}
+
 async function runItemOperation(
 	fn: IExecuteFunctions,
 	operation: ItemOperation,
 ): Promise<INodeExecutionData[]> {
 	const items = fn.getInputData();
 	const continueOnFail = fn.continueOnFail();
-	const delivery = readDeliveryOptions(fn);
+	const delivery = readItemOptions(fn);
 
 	// Every item is validated before anything is sent: without Continue On Fail, bad input stops the
 	// node while nothing has been changed yet.
