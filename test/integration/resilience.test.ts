@@ -200,7 +200,7 @@ describe('tokens', () => {
 		expect(refreshes.every((r) => r.status === 200)).toBe(true);
 	});
 
-	it('fails clearly when the refresh token is refused too, without showing any token', async () => {
+	it('asks to reconnect when the refresh token is refused too, without retrying or showing any token', async () => {
 		const credential = world.oauthCredential();
 		(credential.data.oauthTokenData as Record<string, string>).refresh_token =
 			'revoked-refresh-token';
@@ -211,8 +211,30 @@ describe('tokens', () => {
 			credential,
 		});
 		expect(result.status).toBe('error');
+		expect(result.error!.message).toBe(
+			`The credential "${credential.name}" needs to be reconnected.`,
+		);
+		expect(result.error!.description).toContain('reconnect it');
+		expect(world.emulator.tokenRequests.map((r) => [r.grantType, r.status])).toEqual([
+			['refresh_token', 400],
+		]);
 		expect(JSON.stringify(result.error)).not.toContain('revoked-refresh-token');
 		expectNoSecrets(result, world.secrets(credential));
+	});
+});
+
+describe('no answer', () => {
+	it('retries a Graph that does not answer, then says so and how often it tried', async () => {
+		const credential = world.oauthCredential();
+		credential.data.graphApiBaseUrl = 'http://127.0.0.1:9'; // the discard port: nothing listens
+		const result = await world.run({
+			parameters: updateParameters({ options: { maxRetries: 1 } }),
+			items: updateItems(world.policy(), 2),
+			credential,
+		});
+		expect(result.status).toBe('error');
+		expect(result.error!.message).toBe('NoAnswer: No answer from Microsoft Graph (ECONNREFUSED)');
+		expect(result.error!.description).toContain('got no answer. Tried 2 times.');
 	});
 });
 

@@ -78,3 +78,25 @@ export function graphError(
 	error.message = `${code}: ${message}`;
 	return error;
 }
+
+/**
+ * A request that could not be sent or repeated: n8n could not authenticate it (no token could be had,
+ * the OAuth2 connection must be renewed). Its own words first, then which request it was.
+ */
+export function unsentError(
+	node: INode,
+	reason: { message: string; description?: string },
+	request: Pick<GraphRequest, 'method' | 'apiVersion' | 'path'>,
+	itemIndex: number,
+): NodeApiError {
+	const description = [reason.description, `${describeRequest(request)} was not completed.`]
+		.filter(Boolean)
+		.join(' ');
+	const error = new NodeApiError(node, { message: reason.message } as JsonObject, {
+		message: reason.message,
+		description,
+		itemIndex,
+	});
+	error.message = reason.message;
+	return error;
+}

@@ -2,7 +2,7 @@ import type { INode, NodeApiError } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { batchAnswers, batchBody, MAX_BATCH_SIZE } from './batch';
-import { graphError } from './errors';
+import { graphError, unsentError } from './errors';
 import type { Pacer } from './pacer';
 import type { GraphAnswer, GraphRequest } from './request';
 import { isWrite } from './request';
@@ -184,12 +184,11 @@ class Run {
 		} catch (error) {
 			if (!(error instanceof TransportError))
 				throw new NodeOperationError(this.node, error as Error);
-			const answer =
-				error.answer ?? noAnswer(error.retryable ? 'NoAnswer' : 'CredentialError', error.message);
 			for (const task of chunk) {
 				task.tries++;
-				if (error.retryable) this.retryOrFail(task, answer);
-				else this.fail(task, answer);
+				if (error.answer) this.fail(task, error.answer);
+				else if (error.retryable) this.retryOrFail(task, noAnswer('NoAnswer', error.message));
+				else this.settleFailure(task, unsentError(this.node, error, task.request, task.index));
 			}
 		} finally {
 			permit.release();
@@ -241,16 +240,20 @@ class Run {
 	}
 
 	private fail(task: Task, answer: GraphAnswer): void {
-		this.outcomes[task.index] = {
-			ok: false,
-			error: graphError(this.node, answer, task.request, {
+		this.settleFailure(
+			task,
+			graphError(this.node, answer, task.request, {
 				itemIndex: task.index,
 				attempts: task.tries,
 				prefix: task.readingBack
 					? 'The update was applied (Graph answered 204 No Content), but reading the user status back failed.'
 					: undefined,
 			}),
-		};
+		);
+	}
+
+	private settleFailure(task: Task, error: NodeApiError): void {
+		this.outcomes[task.index] = { ok: false, error };
 		if (this.settings.stopOnFirstError) this.stopped = true;
 	}
 

@@ -7,7 +7,6 @@ import type {
 } from 'n8n-workflow';
 
 import { resolveCloud } from '../../../credentials/clouds';
-import { CredentialError } from '../../../credentials/msal';
 import type { ApiVersion, GraphAnswer, HttpMethod } from './request';
 import { lowerCaseHeaders } from './request';
 
@@ -30,6 +29,8 @@ export class TransportError extends Error {
 		readonly answer: GraphAnswer | undefined,
 		/** Whether trying again may help: a network failure may pass, a credential problem will not. */
 		readonly retryable: boolean,
+		/** What to do about it, where the cause said. */
+		readonly description?: string,
 	) {
 		super(message);
 	}
@@ -89,43 +90,57 @@ export async function createTransport(fn: GraphFunctions): Promise<GraphTranspor
 	};
 }
 
-/** n8n wraps HTTP failures in a NodeApiError whose cause is the raw client error: keep only the answer. */
+/** Error codes of a connection that failed or broke: trying again may get an answer. */
+const NETWORK_ERRORS = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENOTFOUND',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'UND_ERR_SOCKET',
+]);
+
+interface Failure {
+	message?: string;
+	description?: string | null;
+	httpCode?: string | null;
+	isAxiosError?: boolean;
+	code?: string;
+	response?: { status?: number; headers?: unknown; data?: unknown };
+	cause?: Failure;
+	context?: { data?: unknown };
+}
+
+/**
+ * n8n wraps what failed in a NodeApiError whose cause is the original: the HTTP client's error (whose
+ * request holds the Authorization header, so only its answer is kept), or what stopped the request
+ * before it went out (a token that could not be had, an OAuth2 connection to renew).
+ */
 function toTransportError(error: unknown): TransportError {
-	const failure = error as {
-		message?: string;
-		httpCode?: string | null;
-		cause?: {
-			response?: { status?: number; headers?: unknown; data?: unknown };
-			code?: string;
-			name?: string;
-			message?: string;
-		};
-		context?: { data?: unknown };
-	};
-	// n8n wraps what preAuthentication throws; the name survives even where classes are loaded twice.
-	if (
-		failure.cause?.name === CredentialError.errorName ||
-		(error as Error)?.name === CredentialError.errorName
-	) {
-		return new TransportError(
-			failure.cause?.message ?? failure.message ?? 'credential error',
-			undefined,
-			false,
-		);
-	}
-	const response = failure.cause?.response;
-	const status = response?.status ?? (failure.httpCode ? Number(failure.httpCode) : undefined);
+	const wrapper = error as Failure;
+	const failure = wrapper.cause ?? wrapper;
+	const status =
+		failure.response?.status ?? (wrapper.httpCode ? Number(wrapper.httpCode) : undefined);
 	if (status && Number.isFinite(status)) {
-		return new TransportError(
-			`Graph answered ${status}`,
-			{
-				status,
-				headers: lowerCaseHeaders(response?.headers),
-				body: response?.data ?? failure.context?.data,
-			},
-			false,
-		);
+		const answer = {
+			status,
+			headers: lowerCaseHeaders(failure.response?.headers),
+			body: failure.response?.data ?? wrapper.context?.data,
+		};
+		return new TransportError(`Graph answered ${status}`, answer, false);
 	}
-	const reason = failure.cause?.code ?? failure.message ?? 'unknown error';
-	return new TransportError(`No answer from Microsoft Graph (${reason})`, undefined, true);
+	if (failure.isAxiosError || NETWORK_ERRORS.has(failure.code ?? '')) {
+		const reason = failure.code ?? failure.message ?? 'connection failed';
+		return new TransportError(`No answer from Microsoft Graph (${reason})`, undefined, true);
+	}
+	return new TransportError(
+		failure.message ?? wrapper.message ?? 'The request could not be sent',
+		undefined,
+		false,
+		failure.description ?? undefined,
+	);
 }
