@@ -167,6 +167,7 @@ async function main(): Promise<void> {
 				`    ${base}/workflow/intuneTicketOAuth    remediate a ticket's non-compliant users (OAuth2)`,
 				`    ${base}/workflow/intuneTicketSvcPr    the same with the service principal credential`,
 				`    ${base}/workflow/intuneTicketQueue    a queue of tickets, some malformed, with continue on fail`,
+				`    ${base}/workflow/intunePolicyTour     every operation: policies, a user's row, create and delete a row`,
 				`  n8n's log: ${n8nLog}`,
 				'',
 				sandbox.describe(),

@@ -1,7 +1,8 @@
 /**
  * `npm start` as a newcomer uses it, checked in headless Chromium: the start script brings up n8n with the
  * sandbox, the owner signs in, the Microsoft Intune node is in the node panel, the example workflow runs from
- * the editor and its output shows the updated statuses. Screenshots go to .tmp/e2e/.
+ * the editor and its output shows the updated statuses, and the pickers list the sandbox's policies and a
+ * policy's user statuses (searchable) and what is picked runs. Screenshots go to .tmp/e2e/.
  *
  * Needs Debian's chromium (/usr/bin/chromium, or E2E_CHROMIUM=<path>); `.ci/run` installs it.
  */
@@ -161,6 +162,169 @@ test('the example workflow runs from the editor and the output shows the updated
 	expect(baseline.filter((s) => s.status === 'nonCompliant')).toHaveLength(0);
 	expect(baseline.filter((s) => s.status === 'remediated').length).toBeGreaterThanOrEqual(20);
 });
+
+test("the pickers list the sandbox's policies and the chosen policy's user statuses, search them, and the picked row runs", async () => {
+	type Status = { id: string; userDisplayName: string; userPrincipalName: string; status: string };
+	const data = (await (await fetch(`${sandboxHttpUrl}/_emulator/data`)).json()) as {
+		policies: Array<{ id: string; displayName: string }>;
+		userStatuses: Record<string, Status[]>;
+	};
+	const policyNames = data.policies.map((p) => p.displayName);
+	expect(policyNames).toEqual([
+		'Windows 10 Security Baseline',
+		'BitLocker Encryption Required',
+		'Defender Antivirus Minimum',
+	]);
+	const requestsBefore = await sandboxRequestCount();
+
+	// The tour example's "Read a user's row" has both fields From List, with Windows 10 Security Baseline picked.
+	// A larger window, so the screenshots show whole labels and the output beside them.
+	await page.setViewportSize({ width: 1920, height: 1080 });
+	await page.goto(`${baseUrl}/workflow/intunePolicyTour`);
+	const node = page.getByTestId('canvas-node').filter({ hasText: "Read a user's row" });
+	await node.waitFor();
+	await node.dblclick();
+	const policyField = page.getByTestId('parameter-input-policyId');
+	const statusField = page.getByTestId('parameter-input-userStatusId');
+	await policyField.waitFor();
+	await widenParameterPanel(policyField, 220);
+	await expectValue(policyField.getByTestId('rlc-mode-selector').locator('input'), 'From list');
+	await expectValue(statusField.getByTestId('rlc-mode-selector').locator('input'), 'From list');
+	expect(await policyField.getByTestId('rlc-input').inputValue()).toBe(
+		'Windows 10 Security Baseline',
+	);
+
+	// Compliance Policy, From List: every policy of the sandbox, by name, as Graph lists them.
+	await policyField.getByTestId('rlc-input').click();
+	// n8n keeps the picked item at the top of the list, whatever the search.
+	await expectItems(withPicked('Windows 10 Security Baseline', policyNames));
+	await page.screenshot({ path: path.join(ARTIFACTS, 'editor-picker-policies.png') });
+	const listed = (await sandboxRequests(requestsBefore)).filter(
+		(r) => r.method === 'GET' && /\/deviceCompliancePolicies\?/.test(r.path),
+	);
+	expect(listed.length).toBeGreaterThanOrEqual(1);
+	expect(listed.every((r) => r.status === 200)).toBe(true);
+
+	// Typing searches: only the names that hold the text stay.
+	await page.getByTestId('rlc-search').filter({ visible: true }).fill('bit');
+	await expectItems(withPicked('Windows 10 Security Baseline', ['BitLocker Encryption Required']));
+	await page.screenshot({ path: path.join(ARTIFACTS, 'editor-picker-policies-search.png') });
+	await page.getByTestId('rlc-item').filter({ hasText: 'BitLocker Encryption Required' }).click();
+	await expectValue(policyField.getByTestId('rlc-input'), 'BitLocker Encryption Required');
+
+	// User Status, From List: the BitLocker policy's rows as "<display name> (<UPN>) · <status>".
+	const label = (s: Status) => `${s.userDisplayName} (${s.userPrincipalName}) · ${s.status}`;
+	const rows = data.userStatuses[data.policies[1].id];
+	expect(rows).toHaveLength(100);
+	// The row picked under the previous policy is still selected (the node does not reset User Status when
+	// the policy changes), and n8n keeps it at the top of the list.
+	const stale = await statusField.getByTestId('rlc-input').inputValue();
+	await statusField.getByTestId('rlc-input').click();
+	await expectItems(withPicked(stale, rows.map(label)));
+	await page.screenshot({ path: path.join(ARTIFACTS, 'editor-picker-user-statuses.png') });
+	const statusLists = (await sandboxRequests(requestsBefore)).filter(
+		(r) => r.method === 'GET' && /\/userStatuses\?/.test(r.path),
+	);
+	expect(statusLists.length).toBeGreaterThanOrEqual(1);
+	for (const r of statusLists) {
+		expect(r.path.split('?')[0]).toBe(
+			`/beta/deviceManagement/deviceCompliancePolicies/${data.policies[1].id}/userStatuses`,
+		);
+		expect(r.status).toBe(200);
+	}
+	expect(rows.map(label).slice(0, 3)).toEqual([
+		'Adele Vance (adele.vance@contoso.onmicrosoft.com) · nonCompliant',
+		'Alex Vance (alex.vance@contoso.onmicrosoft.com) · compliant',
+		'Diego Vance (diego.vance@contoso.onmicrosoft.com) · unknown',
+	]);
+
+	// Searching by UPN, and picking one.
+	await page.getByTestId('rlc-search').filter({ visible: true }).fill('megan.b');
+	const megan = rows.find((s) => s.userPrincipalName === 'megan.bowen@contoso.onmicrosoft.com')!;
+	await expectItems(withPicked(stale, [label(megan)]));
+	await page.screenshot({ path: path.join(ARTIFACTS, 'editor-picker-user-statuses-search.png') });
+	await page.getByTestId('rlc-item').filter({ hasText: 'megan.bowen@' }).click();
+	await expectValue(statusField.getByTestId('rlc-input'), label(megan));
+
+	// What was picked is what runs: the step reads exactly that row.
+	await page.getByTestId('node-execute-button').filter({ visible: true }).first().click();
+	const output = page.getByTestId('output-panel');
+	await expectText(output.getByTestId('ndv-items-count'), /1 item/);
+	await output.getByText('JSON', { exact: true }).click();
+	for (const value of [megan.id, megan.userPrincipalName, megan.status])
+		await expectText(output, new RegExp(`"${value.replace(/[.]/g, '\\.')}"`));
+	await page.screenshot({ path: path.join(ARTIFACTS, 'editor-picker-executed.png') });
+	const reads = (await sandboxRequests(requestsBefore)).filter(
+		(r) => r.method === 'GET' && r.path.includes(`/userStatuses/${megan.id}`),
+	);
+	expect(reads.map((r) => [r.path.split('?')[0], r.status])).toEqual([
+		[
+			`/beta/deviceManagement/deviceCompliancePolicies/${data.policies[1].id}/userStatuses/${megan.id}`,
+			200,
+		],
+	]);
+});
+
+/**
+ * Drags the right edge of the node view's parameter panel `by` pixels to the right, as a user can, so the
+ * screenshots show whole labels in the fields. Cosmetic: the picker's own dropdown keeps n8n's fixed width.
+ */
+async function widenParameterPanel(inside: ReturnType<Page['locator']>, by: number): Promise<void> {
+	const edge = inside.locator(
+		'xpath=ancestor::div[./div[@data-test-id="resize-handle" and @data-dir="right"]][1]/div[@data-test-id="resize-handle" and @data-dir="right"]',
+	);
+	const box = await edge.boundingBox();
+	if (!box) return;
+	const y = box.y + box.height / 2;
+	await page.mouse.move(box.x + box.width / 2, y);
+	await page.mouse.down();
+	await page.mouse.move(box.x + by, y, { steps: 20 });
+	await page.mouse.up();
+}
+
+type LoggedRequest = { method: string; path: string; status: number };
+
+async function sandboxRequestCount(): Promise<number> {
+	return ((await (await fetch(`${sandboxHttpUrl}/_emulator/requests`)).json()) as { next: number })
+		.next;
+}
+
+async function sandboxRequests(since: number): Promise<LoggedRequest[]> {
+	const response = await fetch(`${sandboxHttpUrl}/_emulator/requests?since=${since}`);
+	return ((await response.json()) as { requests: LoggedRequest[] }).requests.map((r) => ({
+		...r,
+		path: decodeURIComponent(r.path),
+	}));
+}
+
+/** A list as n8n's resource locator shows it: the item already picked first, then the results without it. */
+function withPicked(picked: string, results: string[]): string[] {
+	return picked ? [picked, ...results.filter((name) => name !== picked)] : results;
+}
+
+/** Waits until the open picker shows exactly these items (they load, then a search narrows them). */
+async function expectItems(expected: string[]): Promise<void> {
+	const items = page.getByTestId('rlc-item').filter({ visible: true });
+	const deadline = Date.now() + 30_000;
+	let shown: string[] = [];
+	while (Date.now() < deadline) {
+		shown = (await items.allInnerTexts()).map((text) => text.trim());
+		if (JSON.stringify(shown) === JSON.stringify(expected)) return;
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	expect(shown).toEqual(expected);
+}
+
+async function expectValue(locator: ReturnType<Page['locator']>, expected: string): Promise<void> {
+	const deadline = Date.now() + 30_000;
+	let value = '';
+	while (Date.now() < deadline) {
+		value = await locator.inputValue();
+		if (value === expected) return;
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	expect(value).toBe(expected);
+}
 
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
 	const deadline = Date.now() + 30_000;

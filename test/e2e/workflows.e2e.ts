@@ -2,12 +2,14 @@
  * Every example workflow, run headless in a real n8n 2.41 with `n8n execute`, against the sandbox tenant,
  * with assertions on the workflow's output and on the sandbox's state and request log:
  * updates answered 200 and 204, both credential types (the service principal over HTTPS with a test CA, by
- * secret and by certificate), an access token expiring in the middle of a run, a 429 storm, and bad input
- * with continue-on-fail.
+ * secret and by certificate), an access token expiring in the middle of a run, a 429 storm, bad input
+ * with continue-on-fail, and the tour of every other operation (policies listed over several pages and read
+ * by ID and by admin center URL, a row read through the pickers' values, created, read, deleted, and deleted
+ * again with Already Gone Is Fine).
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LoggedRequest, UserStatus } from '../emulator/index.ts';
+import type { LoggedRequest, Policy, UserStatus } from '../emulator/index.ts';
 import {
 	executeWorkflow,
 	importCredentials,
@@ -404,5 +406,111 @@ describe('a 429 storm', () => {
 			expect(next!.time - rejected.time).toBeGreaterThanOrEqual(950);
 			expect(id).toMatch(/^[0-9a-f-]{36}$/);
 		}
+	});
+});
+
+/** The sandbox as its control API shows it (GET /_emulator/data, /_emulator/requests). */
+async function control<T>(endpoint: string): Promise<T> {
+	const response = await fetch(`${sandbox.controlUrl}/${endpoint}`);
+	expect(response.status).toBe(200);
+	return (await response.json()) as T;
+}
+
+type SandboxData = { policies: Policy[]; userStatuses: Record<string, UserStatus[]> };
+
+describe('example: a tour of every operation (policies, pickers, a row from create to delete)', () => {
+	test('policies over several pages, by ID and by admin center URL; a picked row read; a new row created, read, deleted, and deleted again as already gone', async () => {
+		// One policy per page: Return All must follow two next links to see the sandbox's three policies.
+		sandbox.emulator.configure({ pageSize: 1 });
+		const before = await control<SandboxData>('data');
+		expect(before.policies.map((p) => p.id)).toEqual([
+			POLICY.baseline,
+			POLICY.bitlocker,
+			POLICY.defender,
+		]);
+		const run = await execute('intunePolicyTour');
+
+		// 1. Policies: every page, only the selected properties (and @odata.type); then each read in full by ID.
+		expect(nodeOutput(run, 'List policies')).toEqual(
+			before.policies.map((p) => ({
+				'@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+				id: p.id,
+				displayName: p.displayName,
+			})),
+		);
+		expect(before.policies.map((p) => p.displayName)).toEqual([
+			'Windows 10 Security Baseline',
+			'BitLocker Encryption Required',
+			'Defender Antivirus Minimum',
+		]);
+		expect(nodeOutput(run, 'Read each policy')).toEqual(before.policies);
+
+		// 2. The row whose policy and user status were picked From List (the cached names are only labels).
+		const adele = before.userStatuses[POLICY.baseline][0];
+		expect(adele).toEqual({
+			id: '1a6d636c-655d-4974-8e2b-ef8af84e9fc4',
+			userDisplayName: 'Adele Vance',
+			devicesCount: 1,
+			status: 'compliant',
+			lastReportedDateTime: '2024-02-29T08:00:00.0000000Z',
+			userPrincipalName: 'adele.vance@contoso.onmicrosoft.com',
+		});
+		expect(nodeOutput(run, "Read a user's row")).toEqual([adele]);
+
+		// 3. The policy from an Intune admin center link, and a row from create to delete.
+		const bitlocker = before.policies.find((p) => p.id === POLICY.bitlocker);
+		expect(nodeOutput(run, 'Open policy from admin center link')).toEqual([bitlocker]);
+		const [created] = nodeOutput(run, 'Add a row for a new user');
+		const newId = String(created.id);
+		expect(newId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+		expect(before.userStatuses[POLICY.bitlocker].some((s) => s.id === newId)).toBe(false);
+		expect(created).toEqual({
+			id: newId,
+			userDisplayName: 'New Hire',
+			devicesCount: 1,
+			status: 'nonCompliant',
+			lastReportedDateTime: '2026-11-28T09:00:00Z',
+			userPrincipalName: 'new.hire@contoso.onmicrosoft.com',
+		});
+		expect(nodeOutput(run, 'Read the new row')).toEqual([created]);
+		expect(nodeOutput(run, 'Delete the new row')).toEqual([{ deleted: true, id: newId }]);
+		expect(nodeOutput(run, 'Delete it again (already gone is fine)')).toEqual([
+			{ deleted: true, id: newId, alreadyGone: true },
+		]);
+
+		// The tenant ends as it started: the new row came and went, nothing else changed.
+		expect(await control<SandboxData>('data')).toEqual(before);
+
+		// What reached Graph, in order: the branches run top to bottom, one request per item
+		// (the three policy reads in one $batch).
+		const { requests } = await control<{ requests: LoggedRequest[] }>('requests');
+		const policies = '/beta/deviceManagement/deviceCompliancePolicies';
+		const newRow = `${policies}/${POLICY.bitlocker}/userStatuses/${newId}`;
+		expect(
+			requests.map(
+				(r) =>
+					`${r.method} ${decodeURIComponent(r.path).replace(/\$skiptoken=[\w-]+/, '$skiptoken=…')} ${r.status}${r.inBatch ? ' (in $batch)' : ''}`,
+			),
+		).toEqual([
+			`GET ${policies}?$select=id,displayName 200`,
+			`GET ${policies}?$skiptoken=… 200`,
+			`GET ${policies}?$skiptoken=… 200`,
+			'POST /beta/$batch 200',
+			...before.policies.map((p) => `GET ${policies}/${p.id} 200 (in $batch)`),
+			`GET ${policies}/${POLICY.baseline}/userStatuses/${adele.id} 200`,
+			`GET ${policies}/${POLICY.bitlocker} 200`,
+			`POST ${policies}/${POLICY.bitlocker}/userStatuses 201`,
+			`GET ${newRow} 200`,
+			`DELETE ${newRow} 204`,
+			`DELETE ${newRow} 404`,
+		]);
+		const post = requests.find((r) => r.method === 'POST' && r.path.endsWith('/userStatuses'))!;
+		expect(post.body).toEqual({
+			status: 'nonCompliant',
+			lastReportedDateTime: '2026-11-28T09:00:00Z',
+			userDisplayName: 'New Hire',
+			userPrincipalName: 'new.hire@contoso.onmicrosoft.com',
+			devicesCount: 1,
+		});
 	});
 });

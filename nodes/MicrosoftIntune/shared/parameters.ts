@@ -75,6 +75,8 @@ export const userStatusIdProperty = (show: DisplayShow): INodeProperties => ({
 	required: true,
 	description: "The user's compliance row under the policy",
 	displayOptions: { show },
+	// The rows belong to the policy: n8n clears the pick and reloads the list when the policy changes.
+	typeOptions: { loadOptionsDependsOn: ['policyId.value'] },
 	modes: [
 		{
 			displayName: 'From List',
