@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PACKAGE_NAME, run, runOk, type RunOptions, type RunResult } from './lib.ts';
+import { PACKAGE_NAME, repoRoot, run, runOk, type RunOptions, type RunResult } from './lib.ts';
 import { pathWithNode, type N8nInstallation } from './n8n-install.ts';
 
 export interface N8nEnvOptions {
@@ -50,10 +50,23 @@ export function n8nEnv(inst: N8nInstallation, options: N8nEnvOptions): NodeJS.Pr
 		GENERIC_TIMEZONE: 'UTC',
 		TZ: 'UTC',
 	});
+	// Our external hook records the package as Settings → Community Nodes does (see n8n-external-hooks.cjs),
+	// after any hook files of the caller's own environment.
+	const hookSeparator = env.EXTERNAL_HOOK_FILES_SEPARATOR || ':';
+	env.EXTERNAL_HOOK_FILES = [env.EXTERNAL_HOOK_FILES, communityPackageHookFile()].filter(Boolean).join(hookSeparator);
 	if (options.logFile) Object.assign(env, { N8N_LOG_OUTPUT: 'file', N8N_LOG_FILE_LOCATION: options.logFile });
 	if (options.caFile) env.NODE_EXTRA_CA_CERTS = options.caFile;
 	Object.assign(env, options.extra ?? {});
 	return env;
+}
+
+/**
+ * The n8n external hook file that, when `n8n start` is ready, records this package in n8n's database
+ * (installed_packages, installed_nodes) with n8n's own CommunityPackagesService, as the Settings → Community
+ * Nodes install does after its download: without that record n8n runs the node but the page does not list it.
+ */
+export function communityPackageHookFile(repo: string = repoRoot()): string {
+	return path.join(repo, 'scripts', 'n8n-external-hooks.cjs');
 }
 
 /** Runs `n8n <args>` with the installation's Node. */
@@ -88,6 +101,14 @@ export async function packPackage(repo: string, destination: string, inst: N8nIn
  * does for a package from the registry: unpack into nodes/node_modules/<name>, drop dev/peer/optional
  * dependencies from its package.json, `npm install` its dependencies inside it (shallow, no scripts, no
  * lock), and record it in nodes/package.json. n8n loads every n8n-nodes-* package found there at start.
+ * The database record that Settings → Community Nodes lists is written by n8n itself when it starts with
+ * n8nEnv's external hook (communityPackageHookFile), since only a running n8n has its migrations and loader.
+ *
+ * One difference from n8n: nodes/package.json gives the package as `file:<tarball>` (what npm writes for a
+ * package installed from a tarball) where n8n writes the registry version. The Settings page runs
+ * `npm outdated` there to offer updates, and a version would make that look the unpublished package up in the
+ * npm registry on every visit (offline: about 70 s of retries before the page lists anything); npm skips
+ * non-registry specs. The page takes the version it shows from the database.
  */
 export async function installIntoN8n(inst: N8nInstallation, userFolder: string, tarball: string): Promise<string> {
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
@@ -107,7 +128,8 @@ export async function installIntoN8n(inst: N8nInstallation, userFolder: string, 
 		const nodesPackage = existsSync(packageJsonPath)
 			? (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { dependencies?: Record<string, string> })
 			: { name: 'installed-nodes', private: true, dependencies: {} };
-		nodesPackage.dependencies = { ...(nodesPackage.dependencies ?? {}), [PACKAGE_NAME]: String(manifest.version) };
+		const fromTarball = `file:${path.relative(nodesDir, path.resolve(tarball)).split(path.sep).join('/')}`;
+		nodesPackage.dependencies = { ...(nodesPackage.dependencies ?? {}), [PACKAGE_NAME]: fromTarball };
 		writeFileSync(packageJsonPath, JSON.stringify(nodesPackage, null, 2), 'utf8');
 		return target;
 	} finally {

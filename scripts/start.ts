@@ -4,7 +4,9 @@
 //   3. install the tarball into <user folder>/.n8n/nodes the way Settings → Community Nodes does
 //   4. start the sandbox tenant (scripts/sandbox.ts: seeded policies and user statuses, throttling, 204s)
 //   5. import a ready credential of each kind pointing at the sandbox, and the example workflows
-//   6. start n8n on http://localhost:5678 with the owner account set up from the environment
+//   6. start n8n on http://localhost:5678 with the owner account set up from the environment; as it starts,
+//      n8n records the package in its database (scripts/n8n-external-hooks.cjs), so that Settings →
+//      Community Nodes lists it as if it had been installed there
 // and stay in the foreground until Ctrl-C, which stops n8n and the sandbox.
 //
 //   npm start [-- --port 5678 --user-folder .n8n-local --sandbox-port 5690 --sandbox-https-port 5691 --skip-build --verbose]

@@ -2,15 +2,17 @@
  * `npm start` as a newcomer uses it, checked in headless Chromium: the start script brings up n8n with the
  * sandbox, the owner signs in, the Microsoft Intune node is in the node panel, the example workflow runs from
  * the editor and its output shows the updated statuses, and the pickers list the sandbox's policies and a
- * policy's user statuses (searchable) and what is picked runs. Screenshots go to .tmp/e2e/.
+ * policy's user statuses (searchable) and what is picked runs, and Settings → Community Nodes lists the package
+ * as if it had been installed there, also after a restart. Screenshots go to .tmp/e2e/.
  *
  * Needs Debian's chromium (/usr/bin/chromium, or E2E_CHROMIUM=<path>); `.ci/run` installs it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, selectors, type Browser, type Page } from 'playwright-core';
+import { PACKAGE_NAME } from '../../scripts/lib.ts';
 import { SANDBOX_OWNER } from '../../scripts/n8n.ts';
 import { ARTIFACTS, freePort, REPO } from './stack';
 
@@ -27,52 +29,73 @@ const CHROMIUM_FLAGS = [
 ];
 
 let work: string | undefined;
+let userFolder: string;
 let start: ChildProcess | undefined;
 let startOutput = '';
+let ports: { port: number; runnerPort: number; sandboxPort: number; sandboxHttpsPort: number };
 let baseUrl: string;
 let sandboxHttpUrl: string;
 let browser: Browser | undefined;
 let page: Page;
 
-/** Runs scripts/start.ts (what `npm start` runs) on free ports with a fresh user folder, until it says n8n is ready. */
-async function runStartScript(userFolder: string): Promise<void> {
-	const [port, runnerPort, sandboxPort, sandboxHttpsPort] = await Promise.all([
-		freePort(),
-		freePort(),
-		freePort(),
-		freePort(),
-	]);
-	baseUrl = `http://localhost:${port}`;
-	sandboxHttpUrl = `http://127.0.0.1:${sandboxPort}`;
+const PACKAGE_VERSION = (
+	JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Runs scripts/start.ts (what `npm start` runs) with the user folder and ports of this suite, until it says n8n
+ * is ready; returns what it printed.
+ */
+async function runStartScript(): Promise<string> {
+	baseUrl = `http://localhost:${ports.port}`;
+	sandboxHttpUrl = `http://127.0.0.1:${ports.sandboxPort}`;
 	const args = [
 		path.join(REPO, 'scripts', 'start.ts'),
 		'--skip-build',
 		`--user-folder=${userFolder}`,
-		`--port=${port}`,
-		`--runner-port=${runnerPort}`,
-		`--sandbox-port=${sandboxPort}`,
-		`--sandbox-https-port=${sandboxHttpsPort}`,
+		`--port=${ports.port}`,
+		`--runner-port=${ports.runnerPort}`,
+		`--sandbox-port=${ports.sandboxPort}`,
+		`--sandbox-https-port=${ports.sandboxHttpsPort}`,
 	];
-	start = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+	start = child;
+	let output = '';
 	await new Promise<void>((resolve, reject) => {
 		const timer = setTimeout(
-			() => reject(new Error(`npm start did not get ready in 15 minutes:\n${startOutput}`)),
+			() => reject(new Error(`npm start did not get ready in 15 minutes:\n${output}`)),
 			15 * 60_000,
 		);
 		const onData = (chunk: Buffer) => {
-			startOutput += chunk.toString();
-			if (startOutput.includes('n8n is ready:')) {
+			output += chunk.toString();
+			if (output.includes('n8n is ready:')) {
 				clearTimeout(timer);
 				resolve();
 			}
 		};
-		start!.stdout!.on('data', onData);
-		start!.stderr!.on('data', onData);
-		start!.once('exit', (code) => {
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', onData);
+		child.once('exit', (code) => {
 			clearTimeout(timer);
-			reject(new Error(`npm start exited (${code}) before n8n was ready:\n${startOutput}`));
+			reject(new Error(`npm start exited (${code}) before n8n was ready:\n${output}`));
 		});
 	});
+	return output;
+}
+
+/** Ctrl-C, as a user stops it: the script stops n8n and the sandbox. */
+async function stopStartScript(): Promise<void> {
+	const child = start;
+	if (!child || child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGINT');
+	let timer: NodeJS.Timeout | undefined;
+	await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+	clearTimeout(timer);
+	if (child.exitCode === null && child.signalCode === null) {
+		child.kill('SIGKILL');
+		await exited;
+	}
 }
 
 beforeAll(async () => {
@@ -83,7 +106,15 @@ beforeAll(async () => {
 	}
 	// start.ts itself installs n8n if needed, packs the package and installs it into this fresh user folder.
 	work = mkdtempSync(path.join(tmpdir(), 'intune-e2e-editor-'));
-	await runStartScript(path.join(work, 'n8n-user'));
+	userFolder = path.join(work, 'n8n-user');
+	const [port, runnerPort, sandboxPort, sandboxHttpsPort] = await Promise.all([
+		freePort(),
+		freePort(),
+		freePort(),
+		freePort(),
+	]);
+	ports = { port, runnerPort, sandboxPort, sandboxHttpsPort };
+	startOutput = await runStartScript();
 	selectors.setTestIdAttribute('data-test-id');
 	browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
 	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -92,15 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await browser?.close();
-	if (start && start.exitCode === null) {
-		// Ctrl-C, as a user stops it: the script stops n8n and the sandbox.
-		const exited = new Promise((resolve) => start!.once('exit', resolve));
-		start.kill('SIGINT');
-		let timer: NodeJS.Timeout | undefined;
-		await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
-		clearTimeout(timer);
-		if (start.exitCode === null) start.kill('SIGKILL');
-	}
+	await stopStartScript();
 	if (work && process.env.E2E_KEEP !== '1') rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -113,11 +136,7 @@ test('npm start prints where n8n is, how to sign in, and the sandbox credential 
 });
 
 test('the owner signs in without any setup form', async () => {
-	await page.goto(`${baseUrl}/signin`);
-	await page.fill('input[name=emailOrLdapLoginId]', SANDBOX_OWNER.email);
-	await page.fill('input[name=password]', SANDBOX_OWNER.password);
-	await page.getByTestId('form-submit-button').click();
-	await page.waitForURL((url) => !url.pathname.includes('signin'));
+	await signIn();
 	expect(new URL(page.url()).pathname).not.toContain('setup');
 });
 
@@ -264,6 +283,122 @@ test("the pickers list the sandbox's policies and the chosen policy's user statu
 		],
 	]);
 });
+
+test('Settings → Community Nodes lists the package with its version and its node, without the network', async () => {
+	// Only n8n itself may answer: the page must list the package from n8n's record alone. (The page also asks
+	// api.npms.io how many community packages exist; that request is refused here.)
+	await page.route(
+		(url) => !['localhost', '127.0.0.1'].includes(url.hostname),
+		(route) => route.abort(),
+	);
+	try {
+		await page.setViewportSize({ width: 1440, height: 900 });
+		const { listed, ms } = await openCommunityNodes();
+		expect(listed).toEqual([
+			expect.objectContaining({
+				packageName: PACKAGE_NAME,
+				installedVersion: PACKAGE_VERSION,
+				failedLoading: false,
+				installedNodes: [
+					{ name: 'Microsoft Intune', type: `${PACKAGE_NAME}.microsoftIntune`, latestVersion: 1 },
+				],
+			}),
+		]);
+		// n8n asks `npm outdated` for updates of what it lists; had it looked the unpublished package up in a
+		// registry it cannot reach, npm's retries would have kept the page waiting for about 70 s.
+		expect(ms).toBeLessThan(20_000);
+		await page.screenshot({ path: path.join(ARTIFACTS, 'settings-community-nodes.png') });
+	} finally {
+		await page.unrouteAll({ behavior: 'ignoreErrors' });
+	}
+
+	// n8n's own log: the record was written at start by n8n's service, and nothing was reinstalled.
+	const log = readFileSync(n8nLogFile(), 'utf8');
+	expect(log).toMatch(
+		new RegExp(
+			`Settings → Community Nodes: recorded ${PACKAGE_NAME}@${PACKAGE_VERSION.replace(/\./g, '\\.')} with 1 node`,
+		),
+	);
+	expect(log).not.toMatch(PACKAGE_TROUBLE);
+});
+
+test('after a restart (npm start again) the package is still listed: n8n neither reinstalls nor removes it', async () => {
+	const offset = statSync(n8nLogFile()).size;
+	await stopStartScript();
+	const output = await runStartScript();
+	expect(output).toContain(`n8n is ready: ${baseUrl}`);
+	const log = readFileSync(n8nLogFile()).subarray(offset).toString('utf8');
+	expect(log).toContain(
+		`Settings → Community Nodes: ${PACKAGE_NAME}@${PACKAGE_VERSION} already recorded`,
+	);
+	expect(log).not.toMatch(PACKAGE_TROUBLE);
+
+	// npm start sets the owner's password hash afresh at every start, which ends earlier sessions.
+	await signIn();
+	const { listed } = await openCommunityNodes();
+	expect(listed.map((p) => [p.packageName, p.installedVersion, p.failedLoading])).toEqual([
+		[PACKAGE_NAME, PACKAGE_VERSION, false],
+	]);
+	await page.screenshot({
+		path: path.join(ARTIFACTS, 'settings-community-nodes-after-restart.png'),
+	});
+});
+
+/** What n8n logs when it finds a recorded package missing, reinstalls, updates or removes one. */
+const PACKAGE_TROUBLE =
+	/packages are missing|reinstall missing packages|Failed to reinstall|Community package (un)?installed|Removed community package|could not record/i;
+
+function n8nLogFile(): string {
+	return path.join(userFolder, 'work', 'n8n.log');
+}
+
+type ListedPackage = {
+	packageName: string;
+	installedVersion: string;
+	failedLoading: boolean;
+	installedNodes: Array<{ name: string; type: string; latestVersion: number }>;
+};
+
+/** Signs in as the sandbox owner, as a user does on the sign-in page. */
+async function signIn(): Promise<void> {
+	await page.goto(`${baseUrl}/signin`);
+	await page.fill('input[name=emailOrLdapLoginId]', SANDBOX_OWNER.email);
+	await page.fill('input[name=password]', SANDBOX_OWNER.password);
+	await page.getByTestId('form-submit-button').click();
+	await page.waitForURL((url) => !url.pathname.includes('signin'));
+}
+
+/**
+ * Opens Settings, clicks Community nodes, waits for the package's card and checks it shows the name, the
+ * version and the node; returns what the page got from n8n and how long n8n took to answer.
+ */
+async function openCommunityNodes(): Promise<{ listed: ListedPackage[]; ms: number }> {
+	await page.goto(`${baseUrl}/settings`);
+	const answered = page.waitForResponse(
+		(r) =>
+			new URL(r.url()).pathname === '/rest/community-packages' && r.request().method() === 'GET',
+		{ timeout: 120_000 },
+	);
+	const clicked = Date.now();
+	await page.getByTestId('settings-community-nodes').click();
+	const response = await answered;
+	const ms = Date.now() - clicked;
+	expect(response.status()).toBe(200);
+	const listed = ((await response.json()) as { data: ListedPackage[] }).data;
+	await page.waitForURL((url) => url.pathname === '/settings/community-nodes');
+
+	const card = page.getByTestId('community-package-card').filter({ hasText: PACKAGE_NAME });
+	await card.waitFor();
+	// Loading placeholders share the test id, empty; once the list is shown there is one card, ours.
+	expect(await page.getByTestId('community-package-card').filter({ hasText: /\S/ }).count()).toBe(
+		1,
+	);
+	const text = (await card.innerText()).replace(/\s+/g, ' ');
+	expect(text).toContain(PACKAGE_NAME);
+	expect(text).toContain(`v${PACKAGE_VERSION}`);
+	expect(text).toMatch(/1 node:?\s*Microsoft Intune/);
+	return { listed, ms };
+}
 
 /**
  * Drags the right edge of the node view's parameter panel `by` pixels to the right, as a user can, so the
