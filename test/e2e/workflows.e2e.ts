@@ -304,22 +304,27 @@ function expireTokensAtPatch(n: number): () => void {
 }
 
 describe('an access token expires in the middle of a run', () => {
-	test('OAuth2: n8n refreshes with the refresh token, retries, and stores the new token', async () => {
-		sandbox.emulator.configure({ patchStatus: 204 });
-		const before = snapshot(POLICY.baseline);
+	/** Runs a remediation workflow whose tokens expire at its 6th PATCH; checks the run remediated the policy. */
+	async function runWithTokensExpiring(workflowId: string, policy: string, ticket: string) {
+		const before = snapshot(policy);
 		const startedAt = Date.now();
 		const restore = expireTokensAtPatch(6);
 		let run: ExecutionRun;
 		try {
-			run = await execute('e2eExpiryOAuth2');
+			run = await execute(workflowId);
 		} finally {
 			restore();
 		}
-		const ids = expectPolicyRemediated(POLICY.baseline, before, startedAt);
-		expectReport(run, 'INC-1042', POLICY.baseline, ids);
-
+		const ids = expectPolicyRemediated(policy, before, startedAt);
+		expectReport(run, ticket, policy, ids);
 		const patches = graphRequests(isPatch);
 		expect(patches.filter((r) => r.status === 401)).toHaveLength(1);
+		return patches;
+	}
+
+	test('OAuth2: n8n refreshes with the refresh token, retries, and stores the new token', async () => {
+		sandbox.emulator.configure({ patchStatus: 204 });
+		const patches = await runWithTokensExpiring('e2eExpiryOAuth2', POLICY.baseline, 'INC-1042');
 		expect(patches.filter((r) => r.status === 204)).toHaveLength(20);
 		expect(patches.every((r) => !r.inBatch)).toBe(true);
 		const refreshes = sandbox.emulator.tokenRequests.filter((t) => t.grantType === 'refresh_token');
@@ -345,20 +350,8 @@ describe('an access token expires in the middle of a run', () => {
 
 	test('service principal: the credential fetches a new app token through MSAL and retries', async () => {
 		sandbox.emulator.configure({ patchStatus: 200 });
-		const before = snapshot(POLICY.bitlocker);
-		const startedAt = Date.now();
 		const tokensBefore = sandbox.emulator.tokenRequests.length;
-		const restore = expireTokensAtPatch(6);
-		let run: ExecutionRun;
-		try {
-			run = await execute('e2eExpirySvcPr');
-		} finally {
-			restore();
-		}
-		const ids = expectPolicyRemediated(POLICY.bitlocker, before, startedAt);
-		expectReport(run, 'INC-1043', POLICY.bitlocker, ids);
-		const patches = graphRequests(isPatch);
-		expect(patches.filter((r) => r.status === 401)).toHaveLength(1);
+		const patches = await runWithTokensExpiring('e2eExpirySvcPr', POLICY.bitlocker, 'INC-1043');
 		expect(patches.filter((r) => r.status === 200)).toHaveLength(20);
 		const tokenRequests = sandbox.emulator.tokenRequests.slice(tokensBefore);
 		expect(
