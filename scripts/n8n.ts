@@ -1,7 +1,16 @@
 // Driving a real n8n installation (see n8n-install.ts): its environment, its CLI, and installing this
 // package into it the way Settings → Community Nodes does. Shared by `npm start` and the e2e suite.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_NAME, repoRoot, run, runOk, type RunOptions, type RunResult } from './lib.ts';
@@ -53,11 +62,30 @@ export function n8nEnv(inst: N8nInstallation, options: N8nEnvOptions): NodeJS.Pr
 	// Our external hook records the package as Settings → Community Nodes does (see n8n-external-hooks.cjs),
 	// after any hook files of the caller's own environment.
 	const hookSeparator = env.EXTERNAL_HOOK_FILES_SEPARATOR || ':';
-	env.EXTERNAL_HOOK_FILES = [env.EXTERNAL_HOOK_FILES, communityPackageHookFile()].filter(Boolean).join(hookSeparator);
-	if (options.logFile) Object.assign(env, { N8N_LOG_OUTPUT: 'file', N8N_LOG_FILE_LOCATION: options.logFile });
-	if (options.caFile) env.NODE_EXTRA_CA_CERTS = options.caFile;
+	env.EXTERNAL_HOOK_FILES = [env.EXTERNAL_HOOK_FILES, communityPackageHookFile()]
+		.filter(Boolean)
+		.join(hookSeparator);
+	if (options.logFile)
+		Object.assign(env, { N8N_LOG_OUTPUT: 'file', N8N_LOG_FILE_LOCATION: options.logFile });
+	if (options.caFile)
+		env.NODE_EXTRA_CA_CERTS = withInheritedCas(options.caFile, env.NODE_EXTRA_CA_CERTS);
 	Object.assign(env, options.extra ?? {});
 	return env;
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS names one file: keep the CAs the environment already trusts (a TLS-inspecting
+ * proxy's, say, which n8n's own npm calls need) beside the sandbox's test CA, in a file next to it.
+ */
+function withInheritedCas(caFile: string, inherited: string | undefined): string {
+	if (!inherited || path.resolve(inherited) === path.resolve(caFile) || !existsSync(inherited))
+		return caFile;
+	const combined = caFile.replace(/(\.pem)?$/, '-and-inherited.pem');
+	writeFileSync(
+		combined,
+		`${readFileSync(caFile, 'utf8').trim()}\n${readFileSync(inherited, 'utf8')}`,
+	);
+	return combined;
 }
 
 /**
@@ -70,11 +98,21 @@ export function communityPackageHookFile(repo: string = repoRoot()): string {
 }
 
 /** Runs `n8n <args>` with the installation's Node. */
-export function n8nCli(inst: N8nInstallation, env: NodeJS.ProcessEnv, args: string[], options: RunOptions = {}): Promise<RunResult> {
+export function n8nCli(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	args: string[],
+	options: RunOptions = {},
+): Promise<RunResult> {
 	return run(inst.nodeBin, [inst.n8nBin, ...args], { env, ...options });
 }
 
-export async function n8nCliOk(inst: N8nInstallation, env: NodeJS.ProcessEnv, args: string[], options: RunOptions = {}): Promise<RunResult> {
+export async function n8nCliOk(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	args: string[],
+	options: RunOptions = {},
+): Promise<RunResult> {
 	return runOk(inst.nodeBin, [inst.n8nBin, ...args], { env, ...options });
 }
 
@@ -86,13 +124,23 @@ function npmEnv(inst: N8nInstallation): NodeJS.ProcessEnv {
 }
 
 /** `npm pack` of the repository (dist/ must be built) into `destination`; returns the tarball's path. */
-export async function packPackage(repo: string, destination: string, inst: N8nInstallation): Promise<string> {
+export async function packPackage(
+	repo: string,
+	destination: string,
+	inst: N8nInstallation,
+): Promise<string> {
 	mkdirSync(destination, { recursive: true });
-	for (const name of readdirSync(destination)) if (name.startsWith(`${PACKAGE_NAME}-`) && name.endsWith('.tgz')) rmSync(path.join(destination, name));
-	const result = await runOk('npm', ['pack', '--silent', '--pack-destination', destination], { cwd: repo, env: npmEnv(inst) });
+	for (const name of readdirSync(destination))
+		if (name.startsWith(`${PACKAGE_NAME}-`) && name.endsWith('.tgz'))
+			rmSync(path.join(destination, name));
+	const result = await runOk('npm', ['pack', '--silent', '--pack-destination', destination], {
+		cwd: repo,
+		env: npmEnv(inst),
+	});
 	const name = result.stdout.trim().split('\n').pop()!.trim();
 	const tarball = path.join(destination, name);
-	if (!existsSync(tarball)) throw new Error(`npm pack said '${name}' but ${tarball} does not exist`);
+	if (!existsSync(tarball))
+		throw new Error(`npm pack said '${name}' but ${tarball} does not exist`);
 	return tarball;
 }
 
@@ -110,7 +158,11 @@ export async function packPackage(repo: string, destination: string, inst: N8nIn
  * npm registry on every visit (offline: about 70 s of retries before the page lists anything); npm skips
  * non-registry specs. The page takes the version it shows from the database.
  */
-export async function installIntoN8n(inst: N8nInstallation, userFolder: string, tarball: string): Promise<string> {
+export async function installIntoN8n(
+	inst: N8nInstallation,
+	userFolder: string,
+	tarball: string,
+): Promise<string> {
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 	const target = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
 	mkdirSync(path.join(nodesDir, 'node_modules'), { recursive: true });
@@ -118,18 +170,42 @@ export async function installIntoN8n(inst: N8nInstallation, userFolder: string, 
 	try {
 		await runOk('tar', ['-xzf', tarball, '-C', unpack, '--strip-components=1']);
 		const manifestPath = path.join(unpack, 'package.json');
-		const { devDependencies: _dev, peerDependencies: _peer, optionalDependencies: _optional, ...manifest } = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+		const {
+			devDependencies: _dev,
+			peerDependencies: _peer,
+			optionalDependencies: _optional,
+			...manifest
+		} = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
 		writeFileSync(manifestPath, JSON.stringify(manifest, null, 2), 'utf8');
 		const env = npmEnv(inst);
-		await runOk('npm', ['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false', '--no-update-notifier', '--loglevel=warn'], { cwd: unpack, env });
+		await runOk(
+			'npm',
+			[
+				'install',
+				'--audit=false',
+				'--fund=false',
+				'--bin-links=false',
+				'--install-strategy=shallow',
+				'--ignore-scripts=true',
+				'--package-lock=false',
+				'--no-update-notifier',
+				'--loglevel=warn',
+			],
+			{ cwd: unpack, env },
+		);
 		rmSync(target, { recursive: true, force: true });
 		renameSync(unpack, target);
 		const packageJsonPath = path.join(nodesDir, 'package.json');
 		const nodesPackage = existsSync(packageJsonPath)
-			? (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { dependencies?: Record<string, string> })
+			? (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as {
+					dependencies?: Record<string, string>;
+				})
 			: { name: 'installed-nodes', private: true, dependencies: {} };
 		const fromTarball = `file:${path.relative(nodesDir, path.resolve(tarball)).split(path.sep).join('/')}`;
-		nodesPackage.dependencies = { ...(nodesPackage.dependencies ?? {}), [PACKAGE_NAME]: fromTarball };
+		nodesPackage.dependencies = {
+			...(nodesPackage.dependencies ?? {}),
+			[PACKAGE_NAME]: fromTarball,
+		};
 		writeFileSync(packageJsonPath, JSON.stringify(nodesPackage, null, 2), 'utf8');
 		return target;
 	} finally {
@@ -138,17 +214,29 @@ export async function installIntoN8n(inst: N8nInstallation, userFolder: string, 
 }
 
 /** `n8n import:credentials` of a list (plaintext data; n8n encrypts it with the instance key). Upserts by id. */
-export async function importCredentials(inst: N8nInstallation, env: NodeJS.ProcessEnv, file: string): Promise<void> {
+export async function importCredentials(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	file: string,
+): Promise<void> {
 	await n8nCliOk(inst, env, ['import:credentials', `--input=${file}`]);
 }
 
 /** `n8n import:workflow` of one workflow file (a JSON object or array). Upserts by id. */
-export async function importWorkflow(inst: N8nInstallation, env: NodeJS.ProcessEnv, file: string): Promise<void> {
+export async function importWorkflow(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	file: string,
+): Promise<void> {
 	await n8nCliOk(inst, env, ['import:workflow', `--input=${file}`]);
 }
 
 /** Imports a folder of workflow files in one n8n run (`--separate`: one workflow per file). */
-export async function importWorkflowFolder(inst: N8nInstallation, env: NodeJS.ProcessEnv, folder: string): Promise<void> {
+export async function importWorkflowFolder(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	folder: string,
+): Promise<void> {
 	await n8nCliOk(inst, env, ['import:workflow', '--separate', `--input=${folder}`]);
 }
 
@@ -170,9 +258,16 @@ export const SANDBOX_OWNER: OwnerAccount = {
  * n8n 2.41 sets the instance owner up from the environment at start (N8N_INSTANCE_OWNER_MANAGED_BY_ENV with
  * a bcrypt hash of the password), so nobody meets the owner setup form. The hash is made with n8n's own bcryptjs.
  */
-export function ownerEnv(inst: N8nInstallation, owner: OwnerAccount = SANDBOX_OWNER): Record<string, string> {
-	const requireFromN8n = createRequire(path.join(inst.n8nPrefix, 'node_modules', 'n8n', 'package.json'));
-	const bcrypt = requireFromN8n('bcryptjs') as { hashSync(password: string, rounds: number): string };
+export function ownerEnv(
+	inst: N8nInstallation,
+	owner: OwnerAccount = SANDBOX_OWNER,
+): Record<string, string> {
+	const requireFromN8n = createRequire(
+		path.join(inst.n8nPrefix, 'node_modules', 'n8n', 'package.json'),
+	);
+	const bcrypt = requireFromN8n('bcryptjs') as {
+		hashSync(password: string, rounds: number): string;
+	};
 	return {
 		N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
 		N8N_INSTANCE_OWNER_EMAIL: owner.email,
@@ -199,11 +294,24 @@ export interface ExecuteResult {
  * `n8n execute --id=<id> --rawOutput`. n8n 2.41 prints the execution through its logger, so the log goes to a
  * file of its own (JSON lines) and the execution is the logged message that parses as an IRun.
  */
-export async function executeWorkflow(inst: N8nInstallation, env: NodeJS.ProcessEnv, workflowId: string, logFile: string, timeoutMs = 10 * 60_000): Promise<ExecuteResult> {
+export async function executeWorkflow(
+	inst: N8nInstallation,
+	env: NodeJS.ProcessEnv,
+	workflowId: string,
+	logFile: string,
+	timeoutMs = 10 * 60_000,
+): Promise<ExecuteResult> {
 	rmSync(logFile, { force: true });
 	const started = Date.now();
-	const result = await n8nCli(inst, { ...env, N8N_LOG_OUTPUT: 'file', N8N_LOG_FILE_LOCATION: logFile, N8N_LOG_LEVEL: 'info' }, ['execute', `--id=${workflowId}`, '--rawOutput'], { timeoutMs });
-	const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : `${result.stdout}\n${result.stderr}`;
+	const result = await n8nCli(
+		inst,
+		{ ...env, N8N_LOG_OUTPUT: 'file', N8N_LOG_FILE_LOCATION: logFile, N8N_LOG_LEVEL: 'info' },
+		['execute', `--id=${workflowId}`, '--rawOutput'],
+		{ timeoutMs },
+	);
+	const log = existsSync(logFile)
+		? readFileSync(logFile, 'utf8')
+		: `${result.stdout}\n${result.stderr}`;
 	return { run: findLoggedRun(log), code: result.code, log, durationMs: Date.now() - started };
 }
 
@@ -240,7 +348,13 @@ export interface NodeRun {
 	executionTime: number;
 	executionStatus?: string;
 	error?: { message: string; description?: string };
-	data?: { main?: Array<Array<{ json: Record<string, unknown>; pairedItem?: unknown; error?: unknown }> | null> };
+	data?: {
+		main?: Array<Array<{
+			json: Record<string, unknown>;
+			pairedItem?: unknown;
+			error?: unknown;
+		}> | null>;
+	};
 }
 
 export interface ExecutionRun {
@@ -248,12 +362,24 @@ export interface ExecutionRun {
 	finished?: boolean;
 	startedAt?: string;
 	stoppedAt?: string;
-	data: { resultData: { runData: Record<string, NodeRun[]>; lastNodeExecuted?: string; error?: { message: string } } };
+	data: {
+		resultData: {
+			runData: Record<string, NodeRun[]>;
+			lastNodeExecuted?: string;
+			error?: { message: string };
+		};
+	};
 }
 
 /** The items a node output (first run, first output). */
-export function nodeOutput(runResult: ExecutionRun, nodeName: string): Array<Record<string, unknown>> {
+export function nodeOutput(
+	runResult: ExecutionRun,
+	nodeName: string,
+): Array<Record<string, unknown>> {
 	const runs = runResult.data.resultData.runData[nodeName];
-	if (!runs?.length) throw new Error(`node '${nodeName}' did not run; ran: ${Object.keys(runResult.data.resultData.runData).join(', ')}`);
+	if (!runs?.length)
+		throw new Error(
+			`node '${nodeName}' did not run; ran: ${Object.keys(runResult.data.resultData.runData).join(', ')}`,
+		);
 	return (runs[0].data?.main?.[0] ?? []).map((item) => item.json);
 }
