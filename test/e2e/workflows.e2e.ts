@@ -173,15 +173,36 @@ function expectReport(
 	).toBe(true);
 }
 
+/**
+ * Runs a ticket-remediation example and checks what every one of them must do: exactly the policy's
+ * non-compliant rows remediated (nothing else changed) and the report of the ticket.
+ */
+async function runRemediation(
+	workflowId: string,
+	policy: string,
+	ticket: string,
+	options: { expireTokensAtPatch?: number } = {},
+) {
+	const before = snapshot(policy);
+	const startedAt = Date.now();
+	const restore = options.expireTokensAtPatch
+		? expireTokensAtPatch(options.expireTokensAtPatch)
+		: undefined;
+	let run: ExecutionRun;
+	try {
+		run = await execute(workflowId);
+	} finally {
+		restore?.();
+	}
+	const ids = expectPolicyRemediated(policy, before, startedAt);
+	expectReport(run, ticket, policy, ids);
+	return { run, ids };
+}
+
 describe('example: remediate a ticket (OAuth2 credential, plain HTTP)', () => {
 	test('PATCH answered 200: the node outputs what Graph returned, no read-back', async () => {
 		sandbox.emulator.configure({ patchStatus: 200 });
-		const before = snapshot(POLICY.baseline);
-		const startedAt = Date.now();
-		const run = await execute('intuneTicketOAuth');
-
-		const ids = expectPolicyRemediated(POLICY.baseline, before, startedAt);
-		expectReport(run, 'INC-1042', POLICY.baseline, ids);
+		await runRemediation('intuneTicketOAuth', POLICY.baseline, 'INC-1042');
 		const patches = graphRequests(isPatch);
 		expect(patches).toHaveLength(20);
 		expect(patches.every((r) => r.status === 200 && r.inBatch)).toBe(true);
@@ -196,12 +217,7 @@ describe('example: remediate a ticket (OAuth2 credential, plain HTTP)', () => {
 
 	test("PATCH answered 204 (Intune's usual): each status is read back and output", async () => {
 		sandbox.emulator.configure({ patchStatus: 204 });
-		const before = snapshot(POLICY.baseline);
-		const startedAt = Date.now();
-		const run = await execute('intuneTicketOAuth');
-
-		const ids = expectPolicyRemediated(POLICY.baseline, before, startedAt);
-		expectReport(run, 'INC-1042', POLICY.baseline, ids);
+		const { ids } = await runRemediation('intuneTicketOAuth', POLICY.baseline, 'INC-1042');
 		expect(graphRequests(isPatch).every((r) => r.status === 204)).toBe(true);
 		const readBacks = graphRequests(isReadBack);
 		expect(readBacks.map((r) => STATUS_ID.exec(r.path)![1]).sort()).toEqual([...ids].sort());
@@ -212,12 +228,7 @@ describe('example: remediate a ticket (OAuth2 credential, plain HTTP)', () => {
 describe('example: remediate a ticket (service principal, client secret, HTTPS with a test CA)', () => {
 	test('MSAL gets an app token from the HTTPS login host and every update lands', async () => {
 		sandbox.emulator.configure({ patchStatus: 204 });
-		const before = snapshot(POLICY.bitlocker);
-		const startedAt = Date.now();
-		const run = await execute('intuneTicketSvcPr');
-
-		const ids = expectPolicyRemediated(POLICY.bitlocker, before, startedAt);
-		expectReport(run, 'INC-1043', POLICY.bitlocker, ids);
+		await runRemediation('intuneTicketSvcPr', POLICY.bitlocker, 'INC-1043');
 		const tokens = sandbox.emulator.tokenRequests;
 		expect(tokens.length).toBeGreaterThanOrEqual(1);
 		expect(
@@ -304,19 +315,9 @@ function expireTokensAtPatch(n: number): () => void {
 }
 
 describe('an access token expires in the middle of a run', () => {
-	/** Runs a remediation workflow whose tokens expire at its 6th PATCH; checks the run remediated the policy. */
+	/** Runs a remediation workflow whose tokens expire at its 6th PATCH: exactly one request meets a 401. */
 	async function runWithTokensExpiring(workflowId: string, policy: string, ticket: string) {
-		const before = snapshot(policy);
-		const startedAt = Date.now();
-		const restore = expireTokensAtPatch(6);
-		let run: ExecutionRun;
-		try {
-			run = await execute(workflowId);
-		} finally {
-			restore();
-		}
-		const ids = expectPolicyRemediated(policy, before, startedAt);
-		expectReport(run, ticket, policy, ids);
+		await runRemediation(workflowId, policy, ticket, { expireTokensAtPatch: 6 });
 		const patches = graphRequests(isPatch);
 		expect(patches.filter((r) => r.status === 401)).toHaveLength(1);
 		return patches;
@@ -375,12 +376,7 @@ describe('a 429 storm', () => {
 			headers: { 'Retry-After': '1' },
 			times: 2,
 		});
-		const before = snapshot(POLICY.baseline);
-		const startedAt = Date.now();
-		const run = await execute('intuneTicketOAuth');
-
-		const ids = expectPolicyRemediated(POLICY.baseline, before, startedAt);
-		expectReport(run, 'INC-1042', POLICY.baseline, ids);
+		await runRemediation('intuneTicketOAuth', POLICY.baseline, 'INC-1042');
 
 		const patches = graphRequests(isPatch);
 		const throttled = patches.filter((r) => r.status === 429);
